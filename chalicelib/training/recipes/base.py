@@ -52,6 +52,14 @@ class Recipe(ABC):
     name: str            # e.g. 'aws-user-personalization'
     recipe_type: str     # USER_PERSONALIZATION | RELATED_ITEMS | PERSONALIZED_RANKING
     default_hyperparameters: dict[str, str] = {}
+    model_class: type[Model]
+
+    def variant(self, name: str) -> "Recipe":
+        """The same algorithm under another recipe name (v1/v2 pairs)."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.name = name
+        return clone
 
     @property
     def arn(self) -> str:
