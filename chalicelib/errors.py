@@ -68,3 +68,7 @@ class UnrecognizedClientException(ServiceError):
 
 class InternalFailure(ServiceError):
     pass
+
+
+class NotImplementedException(ServiceError):
+    """An operation of the model that this implementation does not serve yet."""

@@ -1,0 +1,46 @@
+"""Settings, from the environment, so Lambda, the embedded server and tests share them."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _keys(text: str | None) -> dict[str, str] | None:
+    """PERSONALIZE_ACCESS_KEYS='AKID1:111111111111,AKID2:222222222222'."""
+    if not text:
+        return None
+    pairs = (item.split(":", 1) for item in text.split(",") if item.strip())
+    return {key.strip(): account.strip() for key, account in pairs}
+
+
+@dataclass
+class Settings:
+    data_dir: Path = Path(".data")
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+    # None: the embedded server answers S3 itself (moto's backend in-process).
+    s3_endpoint_url: str | None = None
+    # Seconds a new resource stays CREATE PENDING before it is ACTIVE (AWS takes minutes).
+    settle_seconds: float = 0.2
+    training_runner: str = "process"   # process | inline | ecs
+    access_keys: dict[str, str] | None = None
+    auto_update_seconds: float = 7200.0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        env = os.environ
+        settings = cls(
+            data_dir=Path(env.get("PERSONALIZE_DATA_DIR", ".data")),
+            region=env.get("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1")),
+            account_id=env.get("PERSONALIZE_ACCOUNT_ID", "000000000000"),
+            s3_endpoint_url=env.get("PERSONALIZE_S3_ENDPOINT_URL") or None,
+            settle_seconds=float(env.get("PERSONALIZE_SETTLE_SECONDS", "0.2")),
+            training_runner=env.get("PERSONALIZE_TRAINING_RUNNER", "process"),
+            access_keys=_keys(env.get("PERSONALIZE_ACCESS_KEYS")),
+            auto_update_seconds=float(env.get("PERSONALIZE_AUTO_UPDATE_SECONDS", "7200")),
+        )
+        for name, value in overrides.items():
+            setattr(settings, name, value)
+        return settings

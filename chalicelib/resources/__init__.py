@@ -1,0 +1,1 @@
+"""Control plane: resources, their rules and lifecycles; one method per operation."""

@@ -1,0 +1,38 @@
+"""What every family of control-plane operations shares."""
+from __future__ import annotations
+
+from typing import Callable
+
+from chalicelib.errors import InvalidInputException, ResourceNotFoundException
+from chalicelib.resources.arns import arn_type
+from chalicelib.resources.pagination import page
+from chalicelib.resources.registry import Kind, Registry
+
+
+class OperationsBase:
+    """Mixins of PersonalizeProvider derive from this; `backend` wires the storage."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.registry: Registry = backend.registry
+
+    def _list(self, kind: Kind, ctx, key: str, next_token: str | None,
+              max_results: int | None, where: Callable[[dict], bool] | None = None) -> dict:
+        docs = sorted(self.registry.list(kind, ctx.arn_prefix, where),
+                      key=lambda d: d["creationDateTime"], reverse=True)
+        chunk, token = page(docs, next_token, max_results)
+        return {key: chunk, "nextToken": token}
+
+    def _parent(self, kind: Kind, arn: str) -> dict:
+        """A resource the request names as its parent: InvalidInput if the ARN is of the
+        wrong type, ResourceNotFound if it does not exist."""
+        if arn_type(arn) != kind.arn_type:
+            raise InvalidInputException(f"{arn} is not a valid {kind.label.lower()} ARN.")
+        doc = self.registry.find(kind, arn)
+        if doc is None or not self.registry.is_live(doc):
+            raise ResourceNotFoundException(f"Resource Arn {arn} does not exist.")
+        return doc
+
+
+def live(doc: dict) -> bool:
+    return doc["status"] != "DELETE PENDING"

@@ -1,0 +1,47 @@
+"""Event trackers: the trackingId that PutEvents writes into a dataset group with."""
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.errors import ResourceAlreadyExistsException, ResourceNotFoundException
+from chalicelib.resources import kinds
+from chalicelib.resources.base import OperationsBase, live
+
+
+class EventTrackerOperations(OperationsBase):
+    def create_event_tracker(self, ctx, name, datasetGroupArn, tags=None):
+        self._parent(kinds.DATASET_GROUP, datasetGroupArn)
+        existing = self.registry.list(
+            kinds.EVENT_TRACKER, ctx.arn_prefix,
+            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
+        if existing:  # AWS allows one event tracker per dataset group
+            raise ResourceAlreadyExistsException(
+                f"Dataset group {datasetGroupArn} already has an event tracker: "
+                f"{existing[0]['eventTrackerArn']}.")
+        doc = self.registry.create(
+            kinds.EVENT_TRACKER, ctx.arn_prefix, name,
+            {"datasetGroupArn": datasetGroupArn, "accountId": ctx.account_id,
+             "trackingId": str(uuid.uuid4())}, tags=tags)
+        return {"eventTrackerArn": doc["eventTrackerArn"], "trackingId": doc["trackingId"]}
+
+    def describe_event_tracker(self, ctx, eventTrackerArn):
+        return {"eventTracker": self.registry.get(kinds.EVENT_TRACKER, eventTrackerArn)}
+
+    def list_event_trackers(self, ctx, datasetGroupArn=None, nextToken=None,
+                            maxResults=None):
+        where = live if datasetGroupArn is None else (
+            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
+        return self._list(kinds.EVENT_TRACKER, ctx, "eventTrackers", nextToken, maxResults,
+                          where)
+
+    def delete_event_tracker(self, ctx, eventTrackerArn):
+        self.registry.get(kinds.EVENT_TRACKER, eventTrackerArn)
+        self.registry.delete(kinds.EVENT_TRACKER, eventTrackerArn)
+
+
+def tracker_by_tracking_id(registry, tracking_id: str) -> dict:
+    """The live event tracker with this trackingId, across accounts (the id is the key)."""
+    for doc in registry.store.list(kinds.EVENT_TRACKER.key):
+        if doc["trackingId"] == tracking_id and live(doc):
+            return doc
+    raise ResourceNotFoundException(f"Tracking id {tracking_id} does not exist.")

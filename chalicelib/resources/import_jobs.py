@@ -1,0 +1,38 @@
+"""Dataset import jobs: the API side. The work itself is chalicelib.datasets.import_job."""
+from __future__ import annotations
+
+from chalicelib.errors import InvalidInputException
+from chalicelib.resources import kinds
+from chalicelib.resources.base import OperationsBase
+
+IMPORT_MODES = ("FULL", "INCREMENTAL")
+
+
+class ImportJobOperations(OperationsBase):
+    def create_dataset_import_job(self, ctx, jobName, datasetArn, dataSource, roleArn=None,
+                                  tags=None, importMode=None,
+                                  publishAttributionMetricsToS3=None):
+        self._parent(kinds.DATASET, datasetArn)
+        self.registry.get_active(kinds.DATASET, datasetArn)
+        location = dataSource.get("dataLocation")
+        if not location or not location.startswith("s3://"):
+            raise InvalidInputException(
+                f"dataSource.dataLocation must be an s3:// path, got {location!r}.")
+        doc = self.registry.create(
+            kinds.DATASET_IMPORT_JOB, ctx.arn_prefix, jobName,
+            {"jobName": jobName, "datasetArn": datasetArn, "dataSource": dataSource,
+             "roleArn": roleArn, "importMode": importMode or "FULL",
+             "publishAttributionMetricsToS3": publishAttributionMetricsToS3},
+            settles=False, tags=tags)
+        self.backend.tasks.submit_import(doc["datasetImportJobArn"])
+        return {"datasetImportJobArn": doc["datasetImportJobArn"]}
+
+    def describe_dataset_import_job(self, ctx, datasetImportJobArn):
+        return {"datasetImportJob": self.registry.get(kinds.DATASET_IMPORT_JOB,
+                                                      datasetImportJobArn)}
+
+    def list_dataset_import_jobs(self, ctx, datasetArn=None, nextToken=None,
+                                 maxResults=None):
+        where = None if datasetArn is None else (lambda d: d["datasetArn"] == datasetArn)
+        return self._list(kinds.DATASET_IMPORT_JOB, ctx, "datasetImportJobs", nextToken,
+                          maxResults, where)

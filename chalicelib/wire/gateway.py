@@ -1,0 +1,109 @@
+"""One HTTP request in, one HTTP response out, for all three Personalize services.
+
+Used by the Chalice handlers in app.py and by the embedded server alike.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.errors import (InternalFailure, NotImplementedException,
+                               SerializationException, ServiceError)
+from chalicelib.wire import auth
+from chalicelib.wire.router import route
+from chalicelib.wire.serializer import HttpResponse, serialize_error, serialize_result
+from chalicelib.wire.validation import validate
+
+log = logging.getLogger(__name__)
+
+_STATUS_OVERRIDES = {"MissingAuthenticationTokenException": 403,
+                     "UnrecognizedClientException": 403, "NotImplementedException": 501}
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    path: str
+    headers: dict[str, str]          # any case; normalised to lower-case names
+    body: bytes = b""
+
+    def __post_init__(self):
+        self.headers = {k.lower(): v for k, v in self.headers.items()}
+
+
+@dataclass
+class RequestContext:
+    """What a provider method knows about the call besides its parameters."""
+    service: str
+    operation: str
+    account_id: str
+    region: str
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    received_at: float = field(default_factory=time.time)
+
+    @property
+    def arn_prefix(self) -> str:
+        return f"arn:aws:personalize:{self.region}:{self.account_id}"
+
+
+def method_name(operation: str) -> str:
+    """CreateDatasetGroup -> create_dataset_group."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+class Gateway:
+    def __init__(self, providers: dict[str, Any], account_id: str, region: str,
+                 known_keys: dict[str, str] | None = None):
+        self.providers = providers
+        self.account_id = account_id
+        self.region = region
+        self.known_keys = known_keys
+        self.on_response = None  # optional hook(context, response, seconds) for metrics/logs
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        service = "personalize"
+        started = time.perf_counter()
+        context = None
+        try:
+            found = route(request.method, request.path, request.headers)
+            service = found.service
+            caller = auth.identify(request.headers, self.account_id, self.region,
+                                   self.known_keys)
+            params = validate(found.operation.input_shape, _json_body(request.body))
+            context = RequestContext(service, found.operation.name, caller.account_id,
+                                     caller.region, request_id)
+            handler = getattr(self.providers[service], method_name(found.operation.name), None)
+            if handler is None:
+                raise NotImplementedException(
+                    f"{found.operation.name} is not implemented yet.")
+            result = handler(context, **params)
+            response = serialize_result(service, found.operation, result, request_id)
+        except ServiceError as error:
+            response = serialize_error(service, error, request_id)
+            response.status = _STATUS_OVERRIDES.get(error.code, response.status)
+        except Exception:  # a bug of ours: never leak a trace, never hang the client
+            log.exception("internal failure in %s", request.path)
+            response = serialize_error(service, InternalFailure(
+                "We encountered an internal error. Please try again."), request_id)
+            response.status = 500
+        if self.on_response is not None:
+            self.on_response(context, response, time.perf_counter() - started)
+        return response
+
+
+def _json_body(body: bytes) -> dict:
+    if not body or not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise SerializationException(f"The request body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise SerializationException("The request body must be a JSON object")
+    return value
