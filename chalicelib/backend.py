@@ -1,0 +1,52 @@
+"""Wiring: which storage, artifact folder, S3 endpoint and task runners this process uses.
+
+Built once per process (Lambda container, embedded server, training task) from Settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.config import Settings
+from chalicelib.resources.registry import Registry
+from chalicelib.storage.artifacts import LocalArtifacts
+from chalicelib.storage.base import EventStore, ResourceStore
+from chalicelib.storage.sqlite import SqliteDatabase, SqliteEventStore, SqliteResourceStore
+
+
+@dataclass
+class Backend:
+    settings: Settings
+    store: ResourceStore
+    events: EventStore
+    artifacts: LocalArtifacts
+    registry: Registry
+    tasks: object = None    # chalicelib.tasks.Tasks, absent inside a training task
+
+    @cached_property
+    def _s3(self):
+        local = self.settings.s3_endpoint_url is not None
+        return boto3.client(
+            "s3", endpoint_url=self.settings.s3_endpoint_url, region_name=self.settings.region,
+            # A local endpoint (LocalStack, moto, our own) takes any credentials.
+            aws_access_key_id="test" if local else None,
+            aws_secret_access_key="test" if local else None,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}))
+
+    def s3_client(self):
+        return self._s3
+
+
+def build_backend(settings: Settings, with_tasks: bool = True) -> Backend:
+    database = SqliteDatabase(settings.data_dir / "personalize.sqlite3")
+    store = SqliteResourceStore(database)
+    backend = Backend(settings=settings, store=store, events=SqliteEventStore(database),
+                      artifacts=LocalArtifacts(settings.data_dir / "artifacts"),
+                      registry=Registry(store, settings.settle_seconds))
+    if with_tasks:
+        from chalicelib.tasks import Tasks
+        backend.tasks = Tasks(backend)
+    return backend

@@ -1,0 +1,1 @@
+"""personalize-events: live interactions, items, users and actions."""

@@ -1,0 +1,86 @@
+"""The embedded endpoint: `python -m chalicelib.server [--port 8642] [--data-dir .data]`.
+
+Serves the three Personalize services through the same gateway as the Lambda handlers,
+with state in SQLite and artifacts in a local folder. When no S3 endpoint is configured it
+also answers S3 on the same port (moto's S3 backend, in-process), routed by the SigV4
+signing service of each request, so a newcomer needs no other service.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from pathlib import Path
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from chalicelib.api import build_gateway
+from chalicelib.backend import build_backend
+from chalicelib.config import Settings
+from chalicelib.wire.gateway import HttpRequest
+
+log = logging.getLogger("chalicelib.server")
+_SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+
+
+def signing_service(headers) -> str | None:
+    match = _SIGNING_SERVICE.search(headers.get("Authorization", ""))
+    return match.group(1) if match else None
+
+
+class EmbeddedApp:
+    """WSGI: Personalize requests to the gateway, S3 requests to moto (when embedded)."""
+
+    def __init__(self, gateway, s3_app=None):
+        self.gateway = gateway
+        self.s3_app = s3_app
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if self.s3_app is not None and signing_service(request.headers) == "s3":
+            return self.s3_app(environ, start_response)
+        result = self.gateway.handle(HttpRequest(
+            request.method, request.path, dict(request.headers), request.get_data()))
+        return Response(result.body, status=result.status, headers=result.headers)(
+            environ, start_response)
+
+
+def embedded_s3_app():
+    from moto.moto_server.werkzeug_app import create_backend_app
+    return create_backend_app("s3")
+
+
+def serve(host: str, port: int, settings: Settings) -> None:
+    s3_app = None
+    if settings.s3_endpoint_url is None:
+        s3_app = embedded_s3_app()
+        settings.s3_endpoint_url = f"http://{host}:{port}"
+    backend = build_backend(settings)
+    backend.tasks.recover()
+    app = EmbeddedApp(build_gateway(backend), s3_app)
+    server = make_server(host, port, app, threaded=True)
+    log.info("Personalize endpoint on http://%s:%d (data in %s, S3 %s)", host, port,
+             settings.data_dir, "embedded" if s3_app else settings.s3_endpoint_url)
+    print(f"Ready on http://{host}:{port}", flush=True)
+    server.serve_forever()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8642)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--s3-endpoint-url", default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    overrides = {}
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+    if args.s3_endpoint_url:
+        overrides["s3_endpoint_url"] = args.s3_endpoint_url
+    serve(args.host, args.port, Settings.from_env(**overrides))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""personalize-runtime: recommendations and rankings from deployed models."""

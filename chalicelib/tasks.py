@@ -1,0 +1,44 @@
+"""Work that outlives a request: dataset imports (a thread pool in this process) and
+training (a separate task process locally, an ECS task when deployed)."""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from chalicelib.resources import kinds
+from chalicelib.resources.registry import CREATE_IN_PROGRESS, CREATE_PENDING
+
+log = logging.getLogger(__name__)
+
+
+class Tasks:
+    def __init__(self, backend):
+        self.backend = backend
+        self._imports = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import")
+        from chalicelib.training.runners import make_runner
+        self.training = make_runner(backend)
+
+    def submit_import(self, job_arn: str) -> None:
+        from chalicelib.datasets.import_job import run_import_job
+        self._imports.submit(_logged, run_import_job, self.backend, job_arn)
+
+    def start_training(self, solution_version_arn: str) -> None:
+        self.training.start(solution_version_arn)
+
+    def stop_training(self, solution_version_arn: str) -> None:
+        self.training.stop(solution_version_arn)
+
+    def recover(self) -> None:
+        """After a restart: resume interrupted imports, settle interrupted training."""
+        for job in self.backend.store.list(kinds.DATASET_IMPORT_JOB.key):
+            if job["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS):
+                log.info("resuming import %s", job["datasetImportJobArn"])
+                self.submit_import(job["datasetImportJobArn"])
+        self.training.recover()
+
+
+def _logged(function, *args):
+    try:
+        function(*args)
+    except Exception:  # the job records its own failure; this keeps the pool alive
+        log.exception("background job failed")
