@@ -40,10 +40,19 @@ class Backend:
         return self._s3
 
 
-def build_backend(settings: Settings, with_tasks: bool = True) -> Backend:
+def build_stores(settings: Settings) -> tuple[ResourceStore, EventStore]:
+    if settings.store == "dynamodb":
+        from chalicelib.storage.dynamodb import DynamoEventStore, DynamoResourceStore
+        table = boto3.resource("dynamodb", endpoint_url=settings.dynamodb_endpoint_url,
+                               region_name=settings.region).Table(settings.dynamodb_table)
+        return DynamoResourceStore(table), DynamoEventStore(table)
     database = SqliteDatabase(settings.data_dir / "personalize.sqlite3")
-    store = SqliteResourceStore(database)
-    backend = Backend(settings=settings, store=store, events=SqliteEventStore(database),
+    return SqliteResourceStore(database), SqliteEventStore(database)
+
+
+def build_backend(settings: Settings, with_tasks: bool = True) -> Backend:
+    store, events = build_stores(settings)
+    backend = Backend(settings=settings, store=store, events=events,
                       artifacts=LocalArtifacts(settings.data_dir / "artifacts"),
                       registry=Registry(store, settings.settle_seconds))
     if with_tasks:

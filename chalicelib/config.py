@@ -24,6 +24,9 @@ class Settings:
     # Seconds a new resource stays CREATE PENDING before it is ACTIVE (AWS takes minutes).
     settle_seconds: float = 0.2
     training_runner: str = "process"   # process | inline | ecs
+    store: str = "sqlite"              # sqlite | dynamodb
+    dynamodb_table: str = "personalize"
+    dynamodb_endpoint_url: str | None = None
     access_keys: dict[str, str] | None = None
     auto_update_seconds: float = 7200.0
     extra: dict = field(default_factory=dict)
@@ -38,6 +41,9 @@ class Settings:
             s3_endpoint_url=env.get("PERSONALIZE_S3_ENDPOINT_URL") or None,
             settle_seconds=float(env.get("PERSONALIZE_SETTLE_SECONDS", "0.2")),
             training_runner=env.get("PERSONALIZE_TRAINING_RUNNER", "process"),
+            store=env.get("PERSONALIZE_STORE", "sqlite"),
+            dynamodb_table=env.get("PERSONALIZE_DYNAMODB_TABLE", "personalize"),
+            dynamodb_endpoint_url=env.get("PERSONALIZE_DYNAMODB_ENDPOINT_URL") or None,
             access_keys=_keys(env.get("PERSONALIZE_ACCESS_KEYS")),
             auto_update_seconds=float(env.get("PERSONALIZE_AUTO_UPDATE_SECONDS", "7200")),
         )

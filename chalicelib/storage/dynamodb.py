@@ -1,0 +1,190 @@
+"""DynamoDB backend for the serverless stages (Lambda has no disk that lasts).
+
+One table, keys `pk` (partition) and `sk` (sort):
+  R#<kind>            / <arn>        resource records (doc JSON, version for optimistic locks)
+  E#<group>           / <seq>        every live event of a dataset group, in order
+  U#<group>#<user>    / <seq>        the same event, indexed by user
+  S#<group>#<session> / <seq>        anonymous events, indexed by session
+  C#<group>           / counter      the event sequence (atomic ADD)
+  D#<dataset>         / <id>         PutItems / PutUsers / PutActions records
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable, Iterable
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from chalicelib.storage.base import AlreadyExists, Doc, EventStore, ResourceStore
+
+TABLE_KEYS = [{"AttributeName": "pk", "KeyType": "HASH"},
+              {"AttributeName": "sk", "KeyType": "RANGE"}]
+TABLE_ATTRIBUTES = [{"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"}]
+
+
+def create_table(dynamodb, name: str):
+    """For tests and the LocalStack deploy script; CloudFormation creates it on AWS."""
+    table = dynamodb.create_table(TableName=name, KeySchema=TABLE_KEYS,
+                                  AttributeDefinitions=TABLE_ATTRIBUTES,
+                                  BillingMode="PAY_PER_REQUEST")
+    table.wait_until_exists()
+    return table
+
+
+def _seq_key(seq: int) -> str:
+    return f"{seq:020d}"  # sort keys are strings: pad so they sort as numbers
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def _query(table, pk: str, after: str = "", prefix: str = "",
+           descending: bool = False, limit: int | None = None) -> list[dict]:
+    condition = Key("pk").eq(pk)
+    if prefix:
+        condition &= Key("sk").begins_with(prefix)
+    elif after:
+        condition &= Key("sk").gt(after)
+    args = {"KeyConditionExpression": condition, "ScanIndexForward": not descending}
+    items = []
+    while True:
+        if limit:
+            args["Limit"] = limit - len(items)
+        page = table.query(**args)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page or (limit and len(items) >= limit):
+            return items
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class DynamoResourceStore(ResourceStore):
+    def __init__(self, table):
+        self.table = table
+
+    def create(self, kind, arn, doc):
+        try:
+            self.table.put_item(
+                Item={"pk": f"R#{kind}", "sk": arn, "doc": json.dumps(doc), "version": 0,
+                      "created": str(doc.get("creationDateTime", 0))},
+                ConditionExpression="attribute_not_exists(sk)")
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise AlreadyExists(arn) from None
+            raise
+
+    def _item(self, kind, arn):
+        return self.table.get_item(Key={"pk": f"R#{kind}", "sk": arn},
+                                   ConsistentRead=True).get("Item")
+
+    def get(self, kind, arn):
+        item = self._item(kind, arn)
+        return json.loads(item["doc"]) if item else None
+
+    def put(self, kind, arn, doc):
+        self.table.put_item(Item={"pk": f"R#{kind}", "sk": arn, "doc": json.dumps(doc),
+                                  "version": int(time.time() * 1e6),
+                                  "created": str(doc.get("creationDateTime", 0))})
+
+    def update(self, kind, arn, change: Callable[[Doc], Doc | None]):
+        while True:  # optimistic concurrency: retry when another writer got in first
+            item = self._item(kind, arn)
+            if item is None:
+                return None
+            current = json.loads(item["doc"])
+            new = change(json.loads(item["doc"]))
+            if new is None:
+                return current
+            try:
+                self.table.put_item(
+                    Item={**item, "doc": json.dumps(new), "version": item["version"] + 1},
+                    ConditionExpression="version = :seen",
+                    ExpressionAttributeValues={":seen": item["version"]})
+                return new
+            except ClientError as error:
+                if not _conditional_failed(error):
+                    raise
+
+    def delete(self, kind, arn):
+        self.table.delete_item(Key={"pk": f"R#{kind}", "sk": arn})
+
+    def list(self, kind, arn_prefix=""):
+        items = _query(self.table, f"R#{kind}", prefix=arn_prefix)
+        docs = [json.loads(item["doc"]) for item in items]
+        return sorted(docs, key=lambda d: (d.get("creationDateTime", 0)))
+
+
+class DynamoEventStore(EventStore):
+    def __init__(self, table):
+        self.table = table
+
+    def _next_seqs(self, group: str, count: int) -> range:
+        result = self.table.update_item(
+            Key={"pk": f"C#{group}", "sk": "counter"}, UpdateExpression="ADD seq :n",
+            ExpressionAttributeValues={":n": count}, ReturnValues="UPDATED_NEW")
+        last = int(result["Attributes"]["seq"])
+        return range(last - count + 1, last + 1)
+
+    def append_events(self, dataset_group_arn, rows: Iterable[Doc]) -> int:
+        rows = list(rows)
+        if not rows:
+            return self.last_seq(dataset_group_arn)
+        seqs = self._next_seqs(dataset_group_arn, len(rows))
+        with self.table.batch_writer() as batch:
+            for seq, row in zip(seqs, rows):
+                body = json.dumps(row)
+                batch.put_item(Item={"pk": f"E#{dataset_group_arn}", "sk": _seq_key(seq),
+                                     "doc": body})
+                if row.get("USER_ID"):
+                    batch.put_item(Item={"pk": f"U#{dataset_group_arn}#{row['USER_ID']}",
+                                         "sk": _seq_key(seq), "doc": body})
+                elif row.get("SESSION_ID"):
+                    batch.put_item(Item={"pk": f"S#{dataset_group_arn}#{row['SESSION_ID']}",
+                                         "sk": _seq_key(seq), "doc": body})
+        return seqs[-1]
+
+    @staticmethod
+    def _rows(items) -> list[Doc]:
+        return [{**json.loads(item["doc"]), "SEQ": int(item["sk"])} for item in items]
+
+    def user_events(self, dataset_group_arn, user_id, after_seq=0, limit=500):
+        items = _query(self.table, f"U#{dataset_group_arn}#{user_id}",
+                       after=_seq_key(after_seq), descending=True, limit=limit)
+        return [r for r in self._rows(items) if r["SEQ"] > after_seq][::-1]
+
+    def events(self, dataset_group_arn, after_seq=0):
+        return self._rows(_query(self.table, f"E#{dataset_group_arn}",
+                                 after=_seq_key(after_seq)))
+
+    def last_seq(self, dataset_group_arn):
+        item = self.table.get_item(Key={"pk": f"C#{dataset_group_arn}", "sk": "counter"},
+                                   ConsistentRead=True).get("Item")
+        return int(item["seq"]) if item else 0
+
+    def relabel_session(self, dataset_group_arn, session_id, user_id):
+        session_pk = f"S#{dataset_group_arn}#{session_id}"
+        for item in _query(self.table, session_pk):
+            row = {**json.loads(item["doc"]), "USER_ID": user_id}
+            body = json.dumps(row)
+            self.table.put_item(Item={"pk": f"U#{dataset_group_arn}#{user_id}",
+                                      "sk": item["sk"], "doc": body})
+            self.table.put_item(Item={"pk": f"E#{dataset_group_arn}", "sk": item["sk"],
+                                      "doc": body})
+            self.table.delete_item(Key={"pk": session_pk, "sk": item["sk"]})
+
+    def upsert_records(self, dataset_arn, id_field, rows):
+        with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for row in rows:
+                batch.put_item(Item={"pk": f"D#{dataset_arn}", "sk": str(row[id_field]),
+                                     "doc": json.dumps(row), "at": str(time.time())})
+
+    def records(self, dataset_arn):
+        items = _query(self.table, f"D#{dataset_arn}")
+        return [json.loads(i["doc"]) for i in sorted(items, key=lambda i: float(i["at"]))]
+
+    def delete_dataset_group_data(self, dataset_group_arn):
+        for item in _query(self.table, f"E#{dataset_group_arn}"):
+            self.table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
