@@ -1,5 +1,5 @@
 """Chalice app: thin Lambda handlers. All protocol work is in chalicelib.wire."""
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 from chalicelib.api import gateway_from_env
 from chalicelib.wire.gateway import HttpRequest
@@ -7,14 +7,18 @@ from chalicelib.wire.router import rest_paths
 
 app = Chalice(app_name="personalize")
 CONTENT_TYPES = ["application/x-amz-json-1.1", "application/json", "application/octet-stream"]
-_gateway = None
+_built = None
+
+
+def built():
+    global _built
+    if _built is None:  # built once per Lambda container, on first use
+        _built = gateway_from_env()
+    return _built
 
 
 def gateway():
-    global _gateway
-    if _gateway is None:  # built once per Lambda container, on first use
-        _gateway, _ = gateway_from_env()
-    return _gateway
+    return built()[0]
 
 
 def _handle() -> Response:
@@ -32,3 +36,10 @@ def personalize():
 for _path in rest_paths():  # personalize-runtime and personalize-events
     app.route(_path, methods=["POST"], content_types=CONTENT_TYPES,
               name=_path.strip("/").replace("-", "_"))(_handle)
+
+
+@app.schedule(Rate(2, unit=Rate.HOURS))
+def automatic_updates(event):
+    """The two-hourly EventBridge rule: refresh every eligible campaign's model."""
+    from chalicelib.scheduling.auto_update import run_automatic_updates
+    return {"updated": run_automatic_updates(built()[1])}

@@ -8,6 +8,7 @@ signing service of each request, so a newcomer needs no other service.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 from pathlib import Path
@@ -29,17 +30,26 @@ def signing_service(headers) -> str | None:
     return match.group(1) if match else None
 
 
+# Not part of AWS's API: run one round of automatic updates now (tests, operators).
+AUTO_UPDATE_PATH = "/_personalize/automatic-updates"
+
+
 class EmbeddedApp:
     """WSGI: Personalize requests to the gateway, S3 requests to moto (when embedded)."""
 
-    def __init__(self, gateway, s3_app=None):
+    def __init__(self, gateway, s3_app=None, scheduler=None):
         self.gateway = gateway
         self.s3_app = s3_app
+        self.scheduler = scheduler
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         if self.s3_app is not None and signing_service(request.headers) == "s3":
             return self.s3_app(environ, start_response)
+        if request.path == AUTO_UPDATE_PATH and self.scheduler is not None:
+            updated = self.scheduler.run_now()
+            return Response(json.dumps({"updated": updated}), mimetype="application/json")(
+                environ, start_response)
         result = self.gateway.handle(HttpRequest(
             request.method, request.path, dict(request.headers), request.get_data()))
         return Response(result.body, status=result.status, headers=result.headers)(
@@ -58,7 +68,9 @@ def serve(host: str, port: int, settings: Settings) -> None:
         settings.s3_endpoint_url = f"http://{host}:{port}"
     backend = build_backend(settings)
     backend.tasks.recover()
-    app = EmbeddedApp(build_gateway(backend), s3_app)
+    from chalicelib.scheduling.scheduler import AutoUpdateScheduler
+    scheduler = AutoUpdateScheduler(backend, settings.auto_update_seconds).start()
+    app = EmbeddedApp(build_gateway(backend), s3_app, scheduler)
     server = make_server(host, port, app, threaded=True)
     log.info("Personalize endpoint on http://%s:%d (data in %s, S3 %s)", host, port,
              settings.data_dir, "embedded" if s3_app else settings.s3_endpoint_url)

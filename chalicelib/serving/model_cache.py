@@ -15,6 +15,7 @@ class Deployed:
     model: Model
     histories: dict[str, list[str]]   # from the training data, oldest first
     event_seq: int                    # live events after this are not in the model
+    revision: int = 0                 # bumped by automatic updates: reload when it moves
 
 
 class ModelCache:
@@ -25,23 +26,19 @@ class ModelCache:
 
     def get(self, version: dict) -> Deployed:
         arn = version["solutionVersionArn"]
+        revision = version.get("_modelRevision", 0)
         deployed = self._loaded.get(arn)
-        if deployed is None:
+        if deployed is None or deployed.revision != revision:
             with self._lock:
                 deployed = self._loaded.get(arn)
-                if deployed is None:
+                if deployed is None or deployed.revision != revision:
                     directory = self.artifacts.model_dir(arn)
                     deployed = Deployed(
                         load_model(directory),
                         json.loads((directory / HISTORY_FILE).read_text()),
-                        version.get("_eventSeq", 0))
+                        version.get("_eventSeq", 0), revision)
                     self._loaded[arn] = deployed
         return deployed
-
-    def replace(self, arn: str, deployed: Deployed) -> None:
-        """Automatic updates swap a model in place."""
-        with self._lock:
-            self._loaded[arn] = deployed
 
     def forget(self, arn: str) -> None:
         with self._lock:

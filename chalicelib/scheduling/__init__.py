@@ -1,0 +1,1 @@
+"""Automatic updates: the two-hourly refresh of deployed User-Personalization models."""

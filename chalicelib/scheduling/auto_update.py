@@ -1,0 +1,81 @@
+"""Automatic updates, as AWS documents them for User-Personalization campaigns.
+
+Every two hours, each ACTIVE campaign whose solution version was trained with
+trainingMode FULL (and whose dataset group still has its datasets) gets its model
+refreshed in place: new items and their latest metadata folded in, exploration
+statistics adjusted from recent impressions and events — no full retraining. Versions
+created with UPDATE are not auto-updated.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+
+from chalicelib.resources import kinds
+from chalicelib.resources.registry import ACTIVE
+from chalicelib.resources.solutions import UPDATABLE
+from chalicelib.training.data_loading import group_datasets, load_training_data
+from chalicelib.training.recipes import get_recipe, load_model, recipe_name, save_model
+from chalicelib.training.task import HISTORY_FILE, user_histories
+
+log = logging.getLogger(__name__)
+
+
+def eligible_versions(backend) -> list[dict]:
+    """Solution versions behind ACTIVE campaigns that automatic updates apply to."""
+    seen, versions = set(), []
+    for campaign in backend.store.list(kinds.CAMPAIGN.key):
+        if campaign["status"] != ACTIVE or campaign["solutionVersionArn"] in seen:
+            continue
+        seen.add(campaign["solutionVersionArn"])
+        version = backend.registry.find(kinds.SOLUTION_VERSION, campaign["solutionVersionArn"])
+        if (version and version["status"] == ACTIVE and version["trainingMode"] == "FULL"
+                and recipe_name(version["recipeArn"]) in UPDATABLE
+                and "Interactions" in group_datasets(backend.registry,
+                                                     version["datasetGroupArn"])):
+            versions.append(version)
+    return versions
+
+
+def update_version(backend, version: dict) -> None:
+    arn = version["solutionVersionArn"]
+    directory = backend.artifacts.model_dir(arn)
+    data, last_seq = load_training_data(backend, version["datasetGroupArn"])
+    model = get_recipe(version["recipeArn"]).update(load_model(directory), data, log=log.info)
+    staging = directory.with_name(directory.name + ".update")
+    shutil.rmtree(staging, ignore_errors=True)
+    save_model(model, staging)
+    (staging / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
+    retired = directory.with_name(directory.name + ".previous")
+    shutil.rmtree(retired, ignore_errors=True)
+    directory.rename(retired)  # two renames: readers see the old or the new model, whole
+    staging.rename(directory)
+    shutil.rmtree(retired, ignore_errors=True)
+    now = time.time()
+
+    def note(doc):  # the serving cache reloads when the revision changes
+        doc.update(_eventSeq=last_seq, _modelRevision=doc.get("_modelRevision", 0) + 1,
+                   _lastAutoUpdate=now)
+    backend.registry.store.update(kinds.SOLUTION_VERSION.key, arn,
+                                  lambda doc: (note(doc), doc)[1])
+    for campaign in backend.store.list(kinds.CAMPAIGN.key):
+        if campaign["solutionVersionArn"] == arn and campaign["status"] == ACTIVE:
+            backend.registry.store.update(
+                kinds.CAMPAIGN.key, campaign["campaignArn"],
+                lambda doc: {**doc, "lastUpdatedDateTime": now})
+
+
+def run_automatic_updates(backend) -> list[str]:
+    """One round; returns the solution version ARNs updated. A failure of one version is
+    logged and does not stop the others."""
+    updated = []
+    for version in eligible_versions(backend):
+        try:
+            update_version(backend, version)
+            updated.append(version["solutionVersionArn"])
+        except Exception:
+            log.exception("automatic update of %s failed", version["solutionVersionArn"])
+    log.info("automatic updates: %d version(s) refreshed", len(updated))
+    return updated
