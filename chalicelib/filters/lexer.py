@@ -43,7 +43,7 @@ class Token:
 
 
 def syntax_error(message: str, position: int) -> InvalidInputException:
-    return InvalidInputException(f"Invalid filter expression: {message} at position {position}.")
+    return InvalidInputException(f"Invalid filter expression at position {position}: {message}.")
 
 
 def tokenize(expression: str) -> list[Token]:

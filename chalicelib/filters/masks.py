@@ -345,6 +345,8 @@ class _Evaluator:
 
     def comparison_number(self, condition: Condition) -> float:
         values = self.operand_values(condition)
+        if not values and isinstance(condition.operands[0], FieldRef):
+            return math.nan   # the current item has no value: nothing compares with it
         if len(values) != 1:
             raise InvalidInputException(
                 f"{condition.field} {condition.operator} needs exactly one number, got "
