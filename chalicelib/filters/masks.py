@@ -163,17 +163,21 @@ class CatalogIndex:
 
     def _build_postings(self, column: np.ndarray) -> _Postings:
         codes: dict[str, int] = {}
-        if column.dtype.kind in "iuf":
-            cells = (([number_text(v)] if not math.isnan(float(v)) else []) for v in column)
-        else:
-            cells = (split_values(v) for v in column)
         row_list: list[int] = []
         code_list: list[int] = []
-        for row, values in enumerate(cells):
+        numeric = column.dtype.kind in "iuf"
+        for row, cell in enumerate(column.tolist()):
+            # Fast path for the common single-valued string cell; the rest goes through
+            # split_values (numbers, missing values, 'a|b' multi-values).
+            if type(cell) is str and MULTI_VALUE_SEPARATOR not in cell and cell:
+                values = (cell,)
+            elif numeric:
+                values = () if math.isnan(float(cell)) else (number_text(cell),)
+            else:
+                values = split_values(cell)
             for value in values:
-                code = codes.setdefault(value, len(codes))
                 row_list.append(row)
-                code_list.append(code)
+                code_list.append(codes.setdefault(value, len(codes)))
         rows = np.asarray(row_list, dtype=np.int64)
         value_codes = np.asarray(code_list, dtype=np.int64)
         order = np.argsort(value_codes, kind="stable")   # stable: rows stay sorted per value
@@ -273,7 +277,9 @@ def evaluate(flt: Filter, context: FilterContext, values: Mapping[str, str]) -> 
     expression"); an INCLUDE one is an error. An expression whose IF condition is false for
     the current user does not apply. With no applicable INCLUDE, everything is included."""
     _check_values(values)
-    parsed_values = {name: parse_filter_value(name, raw) for name, raw in values.items()}
+    # Only the filter's own placeholders are parsed: other keys are not this filter's business.
+    parsed_values = {name: parse_filter_value(name, values[name])
+                     for name in flt.placeholders if name in values}
     size = context.catalog.size
     included: np.ndarray | None = None
     excluded: np.ndarray | None = None
@@ -368,6 +374,8 @@ class _Evaluator:
             build = lambda: self.catalog.rows_matching(ref.name, values)  # noqa: E731
         else:
             number = self.comparison_number(condition)
+            if math.isnan(number):   # NaN keys never hit a cache: answer directly
+                return np.zeros(self.catalog.size, dtype=bool)
             key = (ref.name, condition.operator, number)
             build = lambda: _compare(self.catalog.numbers(ref.name), condition.operator,  # noqa: E731
                                      number, self.catalog.size)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from chalicelib.filters import lexer
 from chalicelib.filters.lexer import Token, syntax_error, tokenize
 from chalicelib.filters.nodes import (
-    ACTION_ID, ACTION_INTERACTIONS, ACTIONS, AND, COMPARISONS, CURRENT_ITEM, CURRENT_USER,
+    ACTION_ID, ACTION_INTERACTIONS, ACTIONS, AND, CURRENT_ITEM, CURRENT_USER,
     EXCLUDE, IN, INCLUDE, INTERACTIONS, ITEM_ID, ITEMS, NOT_IN, OR, USER_ID, USERS,
     Condition, Expression, FieldRef, Filter, Junction, Literal, Node, Param,
 )

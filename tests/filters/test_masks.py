@@ -192,3 +192,8 @@ def test_build_helper_and_item_ids():
     assert list(context.item_ids) == ["a", "b"]
     mask = parse_filter('INCLUDE ItemID WHERE Items.GENRE IN ("y")').mask(context, {})
     assert list(mask) == [False, True]
+
+
+def test_values_for_other_placeholders_are_ignored(catalog):
+    assert allowed('EXCLUDE ItemID WHERE Items.GENRE IN ($g)', catalog,
+                   {"g": '"drama"', "unused": "not \"parsed"}) == ["i0", "i2", "i4", "i5"]
