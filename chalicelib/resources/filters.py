@@ -1,15 +1,43 @@
-"""Filters: expressions checked at creation, applied at serving time."""
+"""Filters: expressions checked at creation (syntax, then fields against the dataset
+group's schemas, as AWS checks them), applied at serving time."""
 from __future__ import annotations
 
+from chalicelib.errors import InvalidInputException
+from chalicelib.events.schema_fields import BOOLEAN, TEXTUAL, group_field_kinds
 from chalicelib.filters import parse_filter
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase, live
 
 
+def check_filter_fields(flt, datasets: dict[str, dict[str, str]]) -> None:
+    """Every field the expression reads must exist in the dataset it names; AWS refuses
+    textual and boolean fields, and interactions may only be filtered by event type."""
+    for dataset, fields in sorted(flt.dataset_fields().items()):
+        schema = datasets.get(dataset)
+        if schema is None:
+            raise InvalidInputException(
+                f"The filter expression uses the {dataset} dataset, but the dataset group "
+                f"has no {dataset} dataset.")
+        for name in sorted(fields):
+            if name not in schema:
+                raise InvalidInputException(
+                    f"Field {name} in the filter expression does not exist in the "
+                    f"{dataset} dataset schema.")
+            if dataset in ("Interactions", "Action_Interactions") and name != "EVENT_TYPE":
+                raise InvalidInputException(
+                    f"Filters on {dataset} data can only use the EVENT_TYPE field, "
+                    f"not {name}.")
+            if schema[name] in (TEXTUAL, BOOLEAN):
+                raise InvalidInputException(
+                    f"Field {dataset}.{name} is {schema[name]}: filters cannot use "
+                    f"{schema[name]} fields.")
+
+
 class FilterOperations(OperationsBase):
     def create_filter(self, ctx, name, datasetGroupArn, filterExpression, tags=None):
         self._parent(kinds.DATASET_GROUP, datasetGroupArn)
-        parse_filter(filterExpression)  # InvalidInputException with the parser's message
+        flt = parse_filter(filterExpression)  # InvalidInputException with the parser's message
+        check_filter_fields(flt, group_field_kinds(self.registry, datasetGroupArn))
         doc = self.registry.create(
             kinds.FILTER, ctx.arn_prefix, name,
             {"datasetGroupArn": datasetGroupArn, "filterExpression": filterExpression},

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from chalicelib.training.recipes import load_model
 from chalicelib.training.recipes.base import Model
-from chalicelib.training.task import HISTORY_FILE
 
 
 @dataclass
@@ -32,6 +31,8 @@ class ModelCache:
             with self._lock:
                 deployed = self._loaded.get(arn)
                 if deployed is None or deployed.revision != revision:
+                    # Lazy: the task module pulls in the training-data loaders.
+                    from chalicelib.training.task import HISTORY_FILE
                     directory = self.artifacts.model_dir(arn)
                     deployed = Deployed(
                         load_model(directory),
