@@ -34,13 +34,28 @@ def load_dataset_table(backend, dataset: dict, id_field: str) -> dict[str, np.nd
         from chalicelib.datasets.schema import parse_schema   # lazy: import-time rules
         from chalicelib.datasets.tables import load_table
         table = load_table(files, parse_schema(schema_text))
-    records = backend.events.records(dataset["datasetArn"])
-    if records:
-        from chalicelib.training.data_loading import append_rows
-        table = append_rows(table, records, None, latest_wins=id_field)
     if table is not None:
         columns = dict(table.columns)
-    return columns
+    records = backend.events.records(dataset["datasetArn"]) if id_field else []
+    return merge_records(columns, records, id_field) if records else columns
+
+
+def merge_records(columns: Mapping[str, np.ndarray], records: list[dict],
+                  id_field: str) -> dict[str, np.ndarray]:
+    """Imported columns + PutItems/PutUsers records; the last row of each id wins (a record
+    replaces the item). Values stay as given: ItemCatalog converts numeric fields."""
+    length = len(next(iter(columns.values()))) if columns else 0
+    names = set(columns) | {k for record in records for k in record}
+    merged = {name: list(columns[name]) if name in columns else [None] * length
+              for name in names}
+    for record in records:
+        for name in names:
+            merged[name].append(record.get(name))
+    ids = merged[id_field]
+    keep = sorted({value: at for at, value in enumerate(ids)}.values())
+    if len(keep) != len(ids):
+        merged = {name: [values[at] for at in keep] for name, values in merged.items()}
+    return {name: np.array(values, dtype=object) for name, values in merged.items()}
 
 
 def cell_text(value) -> str | None:
