@@ -1,0 +1,198 @@
+"""Shared by the serving benchmarks: a real endpoint process, SigV4-signed requests, and a
+deployed campaign on synthetic data.
+
+Setup is honest but fast: the schemas, dataset group, datasets, filter, event tracker,
+solution and campaign go through the API (boto3 against the endpoint); the model is trained
+in this process with the recipe's own train() on synthetic interactions and registered as
+an ACTIVE solution version (what the training task would write); the Items metadata is
+written with the event store's upsert (exactly the rows PutItems stores) because a million
+PutItems calls of ten items would only measure setup.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import Endpoint, wait_for  # noqa: E402  (the same server the tests use)
+
+RESULTS = ROOT / "bench" / "results"
+RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
+GENRES = ["comedy", "drama", "action", "horror", "documentary", "family", "scifi", "romance"]
+
+ITEMS_SCHEMA = {"type": "record", "name": "Items", "namespace":
+                "com.amazonaws.personalize.schema", "version": "1.0", "fields": [
+                    {"name": "ITEM_ID", "type": "string"},
+                    {"name": "GENRE", "type": "string", "categorical": True}]}
+INTERACTIONS_SCHEMA = {"type": "record", "name": "Interactions", "namespace":
+                       "com.amazonaws.personalize.schema", "version": "1.0", "fields": [
+                           {"name": "USER_ID", "type": "string"},
+                           {"name": "ITEM_ID", "type": "string"},
+                           {"name": "EVENT_TYPE", "type": "string"},
+                           {"name": "TIMESTAMP", "type": "long"}]}
+
+
+class SignedClient:
+    """One keep-alive-capable HTTP connection, each request signed as boto3 signs it."""
+
+    def __init__(self, url: str, service: str, region: str = "us-east-1"):
+        self.url = url
+        parsed = urlparse(url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.signer = SigV4Auth(Credentials("testing", "testing"), service, region)
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+
+    def post(self, path: str, body: dict) -> tuple[int, dict]:
+        data = json.dumps(body)
+        request = AWSRequest("POST", self.url + path, data=data,
+                             headers={"Content-Type": "application/json"})
+        self.signer.add_auth(request)
+        try:
+            self.connection.request("POST", path, body=data, headers=dict(request.headers))
+            response = self.connection.getresponse()
+        except (http.client.HTTPException, OSError):   # the server closed the connection
+            self.connection.close()
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            self.connection.request("POST", path, body=data, headers=dict(request.headers))
+            response = self.connection.getresponse()
+        payload = response.read()
+        return response.status, json.loads(payload) if payload else {}
+
+
+def start_endpoint(data_dir: Path | None = None) -> Endpoint:
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="personalize-bench-"))
+    return Endpoint(data_dir, env={"PERSONALIZE_SETTLE_SECONDS": "0.01"}).start()
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    values = np.asarray(samples_ms)
+    return {"p50_ms": float(np.percentile(values, 50)), "p90_ms": float(np.percentile(values, 90)),
+            "p99_ms": float(np.percentile(values, 99)), "mean_ms": float(values.mean())}
+
+
+def save(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2))
+    return path
+
+
+def print_table(headers: list[str], rows: list[list]) -> None:
+    cells = [[str(h) for h in headers]] + [[f"{c:.2f}" if isinstance(c, float) else str(c)
+                                            for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+# -- a deployed campaign --------------------------------------------------------------------
+def synthetic_interactions(n_items: int, n_users: int, n_interactions: int, seed: int = 0):
+    """Zipf-like popularity over items, users with a few favourite genres' worth of items."""
+    rng = np.random.default_rng(seed)
+    users = rng.integers(0, n_users, n_interactions)
+    ranks = np.minimum((rng.pareto(1.2, n_interactions) * n_items / 50).astype(np.int64),
+                       n_items - 1)
+    items = rng.permutation(n_items)[ranks]
+    timestamps = 1.7e9 + np.sort(rng.uniform(0, 90 * 86400, n_interactions))
+    return ([f"u{u}" for u in users], [f"i{i}" for i in items], timestamps)
+
+
+def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
+           n_interactions: int = 50_000, epochs: str = "1", tag: str | None = None) -> dict:
+    """Everything a GetRecommendations needs; returns the ARNs and timings."""
+    from chalicelib.backend import build_backend
+    from chalicelib.config import Settings
+    from chalicelib.resources import kinds
+    from chalicelib.training.data import Table, TrainingData
+    from chalicelib.training.recipes import get_recipe, save_model
+    from chalicelib.training.task import HISTORY_FILE, user_histories
+
+    tag = tag or f"b{n_items}-{uuid.uuid4().hex[:6]}"
+    personalize = endpoint.client("personalize")
+    started = time.perf_counter()
+    group = personalize.create_dataset_group(name=f"{tag}-group")["datasetGroupArn"]
+    wait_for(lambda: personalize.describe_dataset_group(datasetGroupArn=group),
+             ["datasetGroup", "status"])
+    datasets = {}
+    for dataset_type, schema in (("Interactions", INTERACTIONS_SCHEMA), ("Items", ITEMS_SCHEMA)):
+        schema_arn = personalize.create_schema(name=f"{tag}-{dataset_type}",
+                                               schema=json.dumps(schema))["schemaArn"]
+        arn = personalize.create_dataset(name=f"{tag}-{dataset_type}", schemaArn=schema_arn,
+                                         datasetGroupArn=group,
+                                         datasetType=dataset_type)["datasetArn"]
+        wait_for(lambda: personalize.describe_dataset(datasetArn=arn), ["dataset", "status"])
+        datasets[dataset_type] = arn
+
+    backend = build_backend(Settings(data_dir=endpoint.data_dir), with_tasks=False)
+    rng = np.random.default_rng(1)
+    genre_of = rng.integers(0, len(GENRES), n_items)
+    item_ids = np.array([f"i{i}" for i in range(n_items)], dtype=object)
+    genres = np.array([GENRES[g] for g in genre_of], dtype=object)
+    backend.events.upsert_records(datasets["Items"], "ITEM_ID", [
+        {"ITEM_ID": item, "GENRE": genre} for item, genre in zip(item_ids, genres)])
+
+    users, items, timestamps = synthetic_interactions(n_items, n_users, n_interactions)
+    data = TrainingData.from_interactions(users, items, timestamps,
+                                          event_type=np.array(["click"] * len(users),
+                                                              dtype=object))
+    data.items = Table({"ITEM_ID": item_ids, "GENRE": genres},
+                       {"ITEM_ID": "id", "GENRE": "categorical"})
+    setup_s = time.perf_counter() - started
+    started = time.perf_counter()
+    recipe = get_recipe(RECIPE)
+    params = dict(getattr(recipe, "default_hyperparameters", {}) or {})
+    params["epochs"] = epochs
+    model = recipe.train(data, params, seed=0)
+    train_s = time.perf_counter() - started
+
+    solution = personalize.create_solution(name=f"{tag}-solution", datasetGroupArn=group,
+                                           recipeArn=RECIPE)["solutionArn"]
+    wait_for(lambda: personalize.describe_solution(solutionArn=solution),
+             ["solution", "status"])
+    prefix = ":".join(group.split(":")[:5])
+    version = backend.registry.create(
+        kinds.SOLUTION_VERSION, prefix, "v1",
+        {"solutionArn": solution, "recipeArn": RECIPE, "datasetGroupArn": group,
+         "trainingMode": "FULL", "trainingType": "MANUAL", "eventType": None,
+         "performHPO": False, "performAutoML": False, "solutionConfig": {},
+         "_eventSeq": backend.events.last_seq(group)},
+        settles=False, status="ACTIVE", arn_name=f"{solution.rsplit('/', 1)[-1]}/v1")
+    directory = backend.artifacts.model_dir(version["solutionVersionArn"])
+    save_model(model, directory)
+    (directory / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
+
+    campaign = personalize.create_campaign(
+        name=f"{tag}-campaign", solutionVersionArn=version["solutionVersionArn"],
+        campaignConfig={"enableMetadataWithRecommendations": True})["campaignArn"]
+    wait_for(lambda: personalize.describe_campaign(campaignArn=campaign),
+             ["campaign", "status"])
+    filter_arn = personalize.create_filter(
+        name=f"{tag}-genre", datasetGroupArn=group,
+        filterExpression="EXCLUDE ItemID WHERE Items.GENRE IN ($GENRES)")["filterArn"]
+    wait_for(lambda: personalize.describe_filter(filterArn=filter_arn), ["filter", "status"])
+    return {"group": group, "campaign": campaign, "filter": filter_arn,
+            "datasets": datasets, "n_items": n_items, "model_items": len(model.item_ids),
+            "users": sorted(set(users)), "setup_s": setup_s, "train_s": train_s}
+
+
+def tracker(endpoint: Endpoint, group: str, name: str) -> str:
+    personalize = endpoint.client("personalize")
+    created = personalize.create_event_tracker(name=name, datasetGroupArn=group)
+    wait_for(lambda: personalize.describe_event_tracker(
+        eventTrackerArn=created["eventTrackerArn"]), ["eventTracker", "status"])
+    return created["trackingId"]
