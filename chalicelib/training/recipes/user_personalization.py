@@ -41,7 +41,7 @@ STATE_FILE = "user_personalization.pt"
 META_FILE = "user_personalization.json"
 # A user with n known events gets popularity weight COLD_USER_PRIOR / (COLD_USER_PRIOR + n):
 # nothing known -> popularity, a few events in -> mostly the sequence model.
-COLD_USER_PRIOR = 2.0
+COLD_USER_PRIOR = 1.0
 NEIGHBOURS = 10  # metadata neighbours averaged to initialise a new item's ID embedding
 
 DEFAULT_HYPERPARAMETERS = {
@@ -255,7 +255,7 @@ class UserPersonalizationModel(Model):
                 torch.zeros(0, self.settings.hidden_dimension)
             self._b = self.network.bias(rows) if len(rows) else torch.zeros(0)
         popularity = torch.from_numpy(self.stats.popularity.astype(np.float32)) + 1e-3
-        self._popularity = popularity / popularity.sum()
+        self._log_popularity = torch.log(popularity / popularity.sum())
 
     # scoring ---------------------------------------------------------------------------
     def _rows(self, history: list[str]) -> list[int]:
@@ -275,9 +275,11 @@ class UserPersonalizationModel(Model):
         """p over the catalogue: the GRU's softmax blended with recent popularity."""
         with torch.no_grad():
             logits = self._z @ self.user_state(rows) + self._b
-            personal = torch.softmax(logits, dim=0)
+            personal = torch.log_softmax(logits, dim=0)
+        # A geometric blend: popularity lifts items the user may like, but cannot push an
+        # item the sequence model firmly rules out back to the top.
         prior = COLD_USER_PRIOR / (COLD_USER_PRIOR + len(rows))
-        return (1 - prior) * personal + prior * self._popularity
+        return torch.softmax((1 - prior) * personal + prior * self._log_popularity, dim=0)
 
     def recommend(self, user_id, history, num_results, mask=None, exploration_weight=0.3,
                   exploration_item_age_cut_off=30.0, now=None) -> Scored:
