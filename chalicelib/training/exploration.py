@@ -12,7 +12,7 @@ Here:
 - `exploration_bonus` is high for young items with little evidence and 0 past the age cut-off.
 - `blend` fills each result slot from the exploitation order, or, with probability
   `exploration_weight`, by sampling an item from the exploration distribution
-  (bonus x the user's tempered affinity). Scores are the mixture probabilities
+  (bonus x the user's tempered affinity from the personal model). Scores are the mixture probabilities
   (1 - w) * p_exploit + w * q_explore, so they stay in [0, 1].
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 SECONDS_PER_DAY = 86400.0
-# Exploration favours items the user may like: p_exploit ** AFFINITY_POWER flattens the
+# Exploration favours items the user may like: p_personal ** AFFINITY_POWER flattens the
 # model's confidence so that exploration still reaches beyond the top items.
 AFFINITY_POWER = 0.5
 
@@ -107,11 +107,15 @@ def exploration_bonus(stats: ItemStatistics, now: float | None,
     return (age_factor / np.sqrt(1.0 + evidence)).astype(np.float32)
 
 
-def exploration_distribution(bonus: np.ndarray, exploit: torch.Tensor,
+def exploration_distribution(bonus: np.ndarray, affinity: torch.Tensor,
                              candidates: torch.Tensor) -> torch.Tensor | None:
-    """q over items (sums to 1), or None when no candidate is worth exploring."""
-    weights = torch.from_numpy(bonus) * exploit.clamp_min(1e-12).pow(AFFINITY_POWER)
-    weights = weights * candidates
+    """q over items (sums to 1), or None when no candidate is worth exploring.
+
+    affinity: the user's log-preferences (log-probabilities from the personal model, 0 for
+    a user we know nothing about). Popularity is deliberately not part of it: exploring is
+    about the items popularity knows least about."""
+    tempered = torch.softmax(AFFINITY_POWER * affinity.float(), dim=0)
+    weights = torch.from_numpy(bonus) * tempered * candidates
     total = weights.sum()
     if not torch.isfinite(total) or total <= 0:
         return None

@@ -38,7 +38,7 @@ def test_blend_weight_zero_is_pure_exploitation_and_one_explores():
     exploit = torch.tensor([0.5, 0.3, 0.1, 0.05, 0.05])
     candidates = torch.ones(5, dtype=torch.bool)
     bonus = np.array([0, 0, 0, 1, 1], np.float32)
-    explore = exploration_distribution(bonus, exploit, candidates)
+    explore = exploration_distribution(bonus, torch.log(exploit), candidates)
     generator = torch.Generator().manual_seed(0)
     greedy = blend(exploit, explore, 0.0, candidates, 2, generator)
     assert [i for i, _ in greedy] == [0, 1]
@@ -51,7 +51,7 @@ def test_blend_respects_candidates_and_never_repeats():
     exploit = torch.softmax(torch.randn(50, generator=torch.Generator().manual_seed(1)), 0)
     candidates = torch.zeros(50, dtype=torch.bool)
     candidates[10:30] = True
-    explore = exploration_distribution(np.ones(50, np.float32), exploit, candidates)
+    explore = exploration_distribution(np.ones(50, np.float32), torch.log(exploit), candidates)
     picked = blend(exploit, explore, 0.5, candidates, 25, torch.Generator().manual_seed(2))
     rows = [i for i, _ in picked]
     assert len(rows) == 20 and len(set(rows)) == 20 and all(10 <= i < 30 for i in rows)
@@ -60,4 +60,4 @@ def test_blend_respects_candidates_and_never_repeats():
 def test_no_explorable_items_falls_back_to_exploitation():
     exploit = torch.tensor([0.6, 0.4])
     candidates = torch.ones(2, dtype=torch.bool)
-    assert exploration_distribution(np.zeros(2, np.float32), exploit, candidates) is None
+    assert exploration_distribution(np.zeros(2, np.float32), torch.log(exploit), candidates) is None

@@ -271,22 +271,25 @@ class UserPersonalizationModel(Model):
             outputs, _ = self.network.gru(inputs)
         return outputs[0, -1]
 
-    def exploitation(self, rows: list[int]) -> torch.Tensor:
-        """p over the catalogue: the GRU's softmax blended with recent popularity."""
+    def exploitation(self, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(p, affinity) over the catalogue. p: the GRU's softmax blended with recent
+        popularity. affinity: the personal part alone, as log-weights scaled by how much we
+        know about the user (0 = nothing: every item equally plausible)."""
         with torch.no_grad():
             logits = self._z @ self.user_state(rows) + self._b
             personal = torch.log_softmax(logits, dim=0)
         # A geometric blend: popularity lifts items the user may like, but cannot push an
         # item the sequence model firmly rules out back to the top.
         prior = COLD_USER_PRIOR / (COLD_USER_PRIOR + len(rows))
-        return torch.softmax((1 - prior) * personal + prior * self._log_popularity, dim=0)
+        blended = torch.softmax((1 - prior) * personal + prior * self._log_popularity, dim=0)
+        return blended, (1 - prior) * personal
 
     def recommend(self, user_id, history, num_results, mask=None, exploration_weight=0.3,
                   exploration_item_age_cut_off=30.0, now=None) -> Scored:
         if not self.item_ids or num_results <= 0:
             return []
         rows = self._rows(history)
-        exploit = self.exploitation(rows)
+        exploit, affinity = self.exploitation(rows)
         allowed = torch.ones(len(self.item_ids), dtype=torch.bool) if mask is None \
             else torch.as_tensor(np.asarray(mask, dtype=bool))
         seen = torch.zeros_like(allowed)
@@ -296,7 +299,7 @@ class UserPersonalizationModel(Model):
         explore = None
         if exploration_weight and exploration_weight > 0:
             bonus = exploration_bonus(self.stats, now, exploration_item_age_cut_off)
-            explore = exploration_distribution(bonus, exploit, candidates)
+            explore = exploration_distribution(bonus, affinity, candidates)
         generator = torch.Generator().manual_seed(_request_seed(user_id, rows, now))
         picked = blend(exploit, explore, exploration_weight or 0.0, candidates, num_results,
                        generator)
@@ -307,7 +310,7 @@ class UserPersonalizationModel(Model):
 
     def rank(self, user_id, history, item_ids) -> Scored:
         """Scores renormalised over the given items (they sum to 1); unknown items last."""
-        exploit = self.exploitation(self._rows(history))
+        exploit, _ = self.exploitation(self._rows(history))
         known = [i for i in item_ids if i in self.index]
         unknown = [i for i in item_ids if i not in self.index]
         if not known:
