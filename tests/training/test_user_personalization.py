@@ -11,7 +11,11 @@ import torch
 
 os.environ.setdefault("PERSONALIZE_TEXT_ENCODER", "hashed")
 
-from chalicelib.training.data import CATEGORICAL, ID, TEXTUAL, TIMESTAMP, Table, TrainingData  # noqa: E402
+from chalicelib.training.data import (CATEGORICAL, ID, NUMERICAL, TEXTUAL, TIMESTAMP,  # noqa: E402
+                                      Table, TrainingData)
+from chalicelib.training.item_features import (HASH_BUCKETS, FeatureSpec,  # noqa: E402
+                                               fit_feature_spec, item_feature_matrix,
+                                               nearest_neighbours)
 from chalicelib.training.recipes import get_recipe, load_model, save_model  # noqa: E402
 
 NOW = 1_700_000_000.0
@@ -86,7 +90,7 @@ def test_scores_are_probabilities_and_history_is_excluded(model):
     assert result[0][0] == "i6"
     # asking for the whole catalogue gives back history items last rather than too few
     everything = model.recommend("x", history, V, exploration_weight=0)
-    assert len(everything) == V and [i for i, _ in everything][-3:] != []
+    assert len(everything) == V
     assert set(i for i, _ in everything[-3:]) == set(history)
 
 
@@ -243,3 +247,47 @@ def test_sampled_softmax_path_with_impressions_and_percentiles(recipe):
     assert any("events/s" in line for line in logs)
     assert model.stats.unclicked_impressions.sum() > 0
     assert len(model.recommend("x", ["i1"], 5)) == 5
+
+
+def test_item_features_per_kind():
+    items = Table({"ITEM_ID": np.array(["a", "b", "c"], dtype=object),
+                   "GENRES": np.array(["Action|Comedy", "Comedy", ""], dtype=object),
+                   "PRICE": np.array([1.0, 3.0, np.nan]),
+                   "DESCRIPTION": np.array(["space laser battle", "space laser war", "soup"],
+                                           dtype=object),
+                   "CREATION_TIMESTAMP": np.array([1.0, 2.0, 3.0])},
+                  {"ITEM_ID": ID, "GENRES": CATEGORICAL, "PRICE": NUMERICAL,
+                   "DESCRIPTION": TEXTUAL, "CREATION_TIMESTAMP": TIMESTAMP})
+    spec = fit_feature_spec(items)
+    assert spec.categorical == ["GENRES"] and list(spec.numerical) == ["PRICE"]
+    assert spec.textual == ["DESCRIPTION"] and spec.text_encoder == "hashed-bag-of-words"
+    spec = FeatureSpec.from_json(spec.to_json())  # what the model saves
+    matrix = item_feature_matrix(spec, items, ["a", "b", "c", "unknown"])
+    assert matrix.shape == (4, spec.width)
+    assert list(matrix[:, 0]) == [1, 1, 1, 0]                  # has-metadata flag
+    genres = matrix[:, 1:1 + HASH_BUCKETS]
+    assert (genres[0] > 0).sum() == 2 and (genres[1] > 0).sum() == 1 and genres[2].sum() == 0
+    price = matrix[:, 1 + HASH_BUCKETS]
+    np.testing.assert_allclose(price[:3], [-1, 1, 0])          # standardised, missing = mean
+    text = matrix[:, 2 + HASH_BUCKETS:]
+    assert text[0] @ text[1] > text[0] @ text[2]               # similar words, similar rows
+    assert not matrix[3].any()
+    # the nearest neighbour of a fresh 'space laser' item is a space-laser item
+    query = item_feature_matrix(spec, Table({"ITEM_ID": np.array(["q"], dtype=object),
+                                             "DESCRIPTION": np.array(["laser space"],
+                                                                     dtype=object)},
+                                            items.kinds), ["q"])
+    assert nearest_neighbours(matrix[:3], query, 1)[0, 0] in (0, 1)
+
+
+def test_new_item_embedding_is_the_mean_of_its_metadata_neighbours(recipe, catalogue_model):
+    data = grouped_catalogue_data()
+    data.items = add_item(data.items, "s-new", "scifi", "Star Voyage 7 space laser", NOW)
+    updated = recipe.update(catalogue_model, data)
+    new_row = updated.network.item_embedding.weight.detach()[-1]
+    scifi_rows = [updated.index[f"s{k}"] for k in range(15)]
+    drama_rows = [updated.index[f"d{k}"] for k in range(15)]
+    weights = updated.network.item_embedding.weight.detach()
+    to_scifi = torch.cdist(new_row[None], weights[scifi_rows].mean(0, keepdim=True))
+    to_drama = torch.cdist(new_row[None], weights[drama_rows].mean(0, keepdim=True))
+    assert float(to_scifi) < float(to_drama)
