@@ -22,6 +22,10 @@ class Tasks:
         from chalicelib.datasets.import_job import run_import_job
         self._imports.submit(_logged, run_import_job, self.backend, job_arn)
 
+    def submit_batch(self, function, *args) -> None:
+        """Other background jobs (batch inference, exports, deletions): same pool."""
+        self._imports.submit(_logged, function, self.backend, *args)
+
     def start_training(self, solution_version_arn: str) -> None:
         self.training.start(solution_version_arn)
 

@@ -68,3 +68,10 @@ class EventStore(ABC):
 
     @abstractmethod
     def delete_dataset_group_data(self, dataset_group_arn: str) -> None: ...
+
+    def delete_user_data(self, dataset_group_arn: str, user_ids: set[str],
+                         dataset_arns: Iterable[str] = ()) -> int:
+        """Data deletion jobs: remove the users' events (interactions and action
+        interactions share the group's key prefix) and their records in the given datasets
+        (PutUsers). Returns how many rows went."""
+        raise NotImplementedError

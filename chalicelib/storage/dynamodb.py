@@ -188,3 +188,18 @@ class DynamoEventStore(EventStore):
     def delete_dataset_group_data(self, dataset_group_arn):
         for item in _query(self.table, f"E#{dataset_group_arn}"):
             self.table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+
+    def delete_user_data(self, dataset_group_arn, user_ids, dataset_arns=()):
+        deleted = 0
+        for group in (dataset_group_arn, dataset_group_arn + "#action-interactions"):
+            for user in user_ids:
+                for item in _query(self.table, f"U#{group}#{user}"):
+                    self.table.delete_item(Key={"pk": f"E#{group}", "sk": item["sk"]})
+                    self.table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+                    deleted += 1
+        for dataset in dataset_arns:
+            for user in user_ids:
+                gone = self.table.delete_item(Key={"pk": f"D#{dataset}", "sk": str(user)},
+                                              ReturnValues="ALL_OLD")
+                deleted += 1 if gone.get("Attributes") else 0
+        return deleted

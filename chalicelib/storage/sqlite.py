@@ -169,3 +169,16 @@ class SqliteEventStore(EventStore):
     def delete_dataset_group_data(self, dataset_group_arn):
         with self.database.write() as db:
             db.execute("DELETE FROM events WHERE dataset_group = ?", (dataset_group_arn,))
+
+    def delete_user_data(self, dataset_group_arn, user_ids, dataset_arns=()):
+        users = sorted(user_ids)
+        with self.database.write() as db:
+            deleted = 0
+            for group in (dataset_group_arn, dataset_group_arn + "#action-interactions"):
+                deleted += db.executemany(
+                    "DELETE FROM events WHERE dataset_group = ? AND user_id = ?",
+                    [(group, u) for u in users]).rowcount
+            for dataset in dataset_arns:
+                deleted += db.executemany("DELETE FROM records WHERE dataset = ? AND id = ?",
+                                          [(dataset, u) for u in users]).rowcount
+            return deleted

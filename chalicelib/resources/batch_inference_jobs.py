@@ -1,0 +1,73 @@
+"""Batch inference jobs: the API side. The work is chalicelib.batch.inference."""
+from __future__ import annotations
+
+from chalicelib.batch.jobs import check_s3_path
+from chalicelib.errors import InvalidInputException
+from chalicelib.resources import kinds
+from chalicelib.resources.base import OperationsBase
+from chalicelib.resources.campaigns import campaign_config
+from chalicelib.training.recipes import recipe_name
+
+DEFAULT_RESULTS = 25
+MAX_RESULTS = 500
+
+
+def batch_job_fields(operations: OperationsBase, jobName, solutionVersionArn, jobInput,
+                     jobOutput, filterArn, numResults, roleArn) -> tuple[dict, dict]:
+    """What batch inference and batch segment jobs check and record alike; returns the
+    record's fields and the solution version."""
+    version = operations._parent(kinds.SOLUTION_VERSION, solutionVersionArn)
+    operations.registry.get_active(kinds.SOLUTION_VERSION, solutionVersionArn)
+    check_s3_path(jobInput["s3DataSource"]["path"], "jobInput.s3DataSource.path")
+    check_s3_path(jobOutput["s3DataDestination"]["path"], "jobOutput.s3DataDestination.path")
+    if filterArn is not None:
+        flt = operations._parent(kinds.FILTER, filterArn)
+        if flt["datasetGroupArn"] != version["datasetGroupArn"]:
+            raise InvalidInputException(
+                f"Filter {filterArn} belongs to another dataset group than the solution "
+                "version.")
+    count = DEFAULT_RESULTS if numResults is None else numResults
+    if not 1 <= count <= MAX_RESULTS:
+        raise InvalidInputException(f"numResults must be between 1 and {MAX_RESULTS}.")
+    return {"jobName": jobName, "solutionVersionArn": solutionVersionArn,
+            "filterArn": filterArn, "numResults": count, "jobInput": jobInput,
+            "jobOutput": jobOutput, "roleArn": roleArn}, version
+
+
+class BatchInferenceJobOperations(OperationsBase):
+    def create_batch_inference_job(self, ctx, jobName, solutionVersionArn, jobInput,
+                                   jobOutput, roleArn, filterArn=None, numResults=None,
+                                   batchInferenceJobConfig=None, tags=None,
+                                   batchInferenceJobMode=None, themeGenerationConfig=None):
+        fields, version = batch_job_fields(self, jobName, solutionVersionArn, jobInput,
+                                           jobOutput, filterArn, numResults, roleArn)
+        from chalicelib.batch.inference import SEGMENT_RECIPES
+        if recipe_name(version["recipeArn"]) in SEGMENT_RECIPES:
+            raise InvalidInputException(
+                f"{version['recipeArn']} is a USER_SEGMENTATION recipe: use "
+                "CreateBatchSegmentJob.")
+        if (batchInferenceJobMode or "BATCH_INFERENCE") == "THEME_GENERATION":
+            raise InvalidInputException(
+                "batchInferenceJobMode THEME_GENERATION needs the Content Generator, which "
+                "is not available here.")
+        # Same rules and defaults as a campaign's (members outside the shape never show).
+        config = campaign_config(batchInferenceJobConfig, version["recipeArn"])
+        doc = self.registry.create(
+            kinds.BATCH_INFERENCE_JOB, ctx.arn_prefix, jobName,
+            {**fields, "batchInferenceJobConfig": config,
+             "batchInferenceJobMode": batchInferenceJobMode or "BATCH_INFERENCE"},
+            settles=False, tags=tags)
+        from chalicelib.batch.inference import run_batch_inference
+        self.backend.tasks.submit_batch(run_batch_inference, doc["batchInferenceJobArn"])
+        return {"batchInferenceJobArn": doc["batchInferenceJobArn"]}
+
+    def describe_batch_inference_job(self, ctx, batchInferenceJobArn):
+        return {"batchInferenceJob": self.registry.get(kinds.BATCH_INFERENCE_JOB,
+                                                       batchInferenceJobArn)}
+
+    def list_batch_inference_jobs(self, ctx, solutionVersionArn=None, nextToken=None,
+                                  maxResults=None):
+        where = None if solutionVersionArn is None else (
+            lambda d: d["solutionVersionArn"] == solutionVersionArn)
+        return self._list(kinds.BATCH_INFERENCE_JOB, ctx, "batchInferenceJobs", nextToken,
+                          maxResults, where)
