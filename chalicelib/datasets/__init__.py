@@ -1,0 +1,1 @@
+"""Data import: Avro schema rules, CSV validation and normalisation, S3 reading."""
