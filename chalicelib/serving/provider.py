@@ -49,6 +49,9 @@ class RuntimeProvider:
     def _campaign(self, campaign_arn: str | None) -> tuple[dict, dict]:
         if campaign_arn is None:
             raise InvalidInputException("campaignArn or recommenderArn is required.")
+        if campaign_arn.split(":")[-1].startswith("recommender/"):
+            from chalicelib.resources.recommenders import served_recommender
+            return served_recommender(self.registry, campaign_arn)
         campaign = self.registry.find(kinds.CAMPAIGN, campaign_arn)
         if campaign is None or campaign["status"] not in SERVING_STATUSES:
             raise ResourceNotFoundException(f"Campaign {campaign_arn} does not exist or is "

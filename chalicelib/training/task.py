@@ -77,14 +77,19 @@ def train_version(backend, arn: str) -> None:
         model = recipe.update(previous_model(backend, version), data, log=log.info)
     else:
         from chalicelib.training.evaluation import evaluate
-        metrics = evaluate(recipe, data, params, seed=0)
+        from chalicelib.training.hpo import record_automl, tune_version
+        # AutoML / HPO when the solution asks for them; otherwise just the metrics.
+        recipe, params, metrics = tune_version(
+            version, recipe, data, params, evaluate,
+            lambda arn: hyperparameters_for({**version, "recipeArn": arn}))
+        record_automl(registry, version, recipe)
         model = recipe.train(data, params, seed=0, log=log.info)
     directory = backend.artifacts.model_dir(arn)
     save_model(model, directory)
     (directory / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,
                    tunedHPOParams={"algorithmHyperParameters": params},
-                   _metrics=metrics, _eventSeq=last_seq)
+                   _metrics=metrics, _eventSeq=last_seq, recipeArn=recipe.arn)
 
 
 def _start(doc):

@@ -20,6 +20,10 @@ _MODULES = {
     "aws-sims": "similar_items",
     "aws-personalized-ranking": "personalized_ranking",
     "aws-personalized-ranking-v2": "personalized_ranking",
+    # USER_SEGMENTATION: users per item come from the GRU's user-item scores
+    # (chalicelib/batch/inference.py turns them into segments).
+    "aws-item-affinity": "user_personalization",
+    "aws-item-attribute-affinity": "user_personalization",
 }
 
 META_FILE = "model.json"
