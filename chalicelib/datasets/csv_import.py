@@ -1,96 +1,249 @@
-"""Streaming CSV validation: header matched to the schema, every row type-checked, written
-out normalised (schema field names as the header). Never holds the file in memory."""
+"""Streaming CSV validation for dataset import jobs.
+
+The header is matched to the schema ignoring case (extra columns are ignored, as AWS does),
+every row is type-checked, and the rows are written to `sink` normalised: the header is
+every schema field name upper-cased, in schema order, so all files of a dataset look alike
+whatever the source column order was. One line is held at a time, so a 1 GB file costs
+no more memory than a small one. The first problem stops the import with a DataImportError
+naming the line and the column: that message becomes the job's failureReason.
+"""
 from __future__ import annotations
 
-import codecs
 import csv
-from dataclasses import dataclass
-from typing import Iterable, TextIO
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field as dataclass_field
+from typing import Callable, Iterable, Iterator, TextIO
 
-from chalicelib.datasets.schema import Schema
+from chalicelib.datasets.schema import (CATEGORICAL, ID, TEXTUAL, TIMESTAMP, Field, Schema)
 
+MAX_ID_LENGTH = 256             # USER_ID, ITEM_ID, ACTION_ID
+MAX_CATEGORICAL_LENGTH = 1000   # AWS fails the import past this
+MAX_TEXTUAL_LENGTH = 20_000     # AWS uses the first 20,000 characters of a textual field
+MAX_EPOCH_SECONDS = 10**11      # year 5138: anything larger is milliseconds by mistake
 MIN_INTERACTIONS, MIN_USERS_WITH_TWO = 1000, 25
+_INT_RANGE = {"int": (-2**31, 2**31 - 1), "long": (-2**63, 2**63 - 1)}
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_DECIMAL = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+
+# Room for long textual cells (and a clear error, not a crash, past it).
+csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_TEXTUAL_LENGTH))
 
 
 class DataImportError(Exception):
-    pass
+    """Bad import data; str(error) is the failureReason a client sees."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InsufficientTrainingDataError(DataImportError):
+    """Too little interaction data to train on (AWS checks this at training, not import)."""
 
 
 @dataclass
 class ImportSummary:
     rows: int
-    columns: list[str]
+    columns: list[str]                                   # the normalised header written
+    ignored_columns: list[str] = dataclass_field(default_factory=list)
+    truncated_values: int = 0                            # textual cells cut to 20,000 chars
 
 
-def _text_lines(lines: Iterable[bytes]):
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    number = 0
-    for number, raw in enumerate(lines, start=1):
-        try:
-            yield decoder.decode(raw) if isinstance(raw, bytes) else raw
-        except UnicodeDecodeError:
-            raise DataImportError(f"Line {number} is not valid UTF-8.") from None
-
-
-def _check(value: str, field, row: int) -> str:
-    if value == "":
-        if field.nullable or field.avro_type == "string" and not field.kind == "id":
-            return ""
-        raise DataImportError(f"Row {row}, column {field.name}: a value is required.")
-    try:
-        if field.avro_type in ("int", "long"):
-            return str(int(float(value))) if field.kind == "timestamp" else str(int(value))
-        if field.avro_type in ("float", "double"):
-            return repr(float(value))
-        if field.avro_type == "boolean" and value.lower() not in ("true", "false"):
-            raise ValueError
-    except ValueError:
-        raise DataImportError(f"Row {row}, column {field.name}: {value!r} is not a valid "
-                              f"{field.avro_type}.") from None
-    return value
+class _BadValue(ValueError):
+    """Why one cell is rejected; the caller adds the line and column."""
 
 
 def import_csv(lines: Iterable[bytes], schema: Schema, dataset_type: str,
                sink: TextIO) -> ImportSummary:
-    reader = csv.reader(_text_lines(lines))
-    header = next(reader, None)
-    if not header:
-        raise DataImportError("The file is empty: a header row is required.")
+    """Validate `lines` (bytes or str, each ending in its newline) against `schema` and
+    write the normalised CSV to `sink`. `dataset_type` only shapes messages today: the
+    schema already carries what the dataset type requires."""
+    reader = csv.reader(_decoded(lines), strict=True)
+    header = _read_header(reader)
+    plan, ignored = _column_plan(header, schema)
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(schema.names)
+    width, rows, truncated = len(header), 0, [0]
+    converters = [(index, _converter(field, truncated)) for index, field in plan]
+    try:
+        for row in reader:
+            if not row:   # blank line
+                continue
+            if len(row) != width:
+                raise DataImportError(
+                    f"Line {reader.line_num}: expected {width} values as in the header, found "
+                    f"{len(row)}. Quote values that contain commas.")
+            out = []
+            for (index, convert), field in zip(converters, schema.fields):
+                try:
+                    out.append(convert(row[index] if index is not None else ""))
+                except _BadValue as bad:
+                    raise DataImportError(
+                        f"Line {reader.line_num}, column {field.name}: {bad}") from None
+            writer.writerow(out)
+            rows += 1
+    except csv.Error as error:
+        raise DataImportError(f"Line {reader.line_num}: malformed CSV ({error}).") from None
+    if rows == 0:
+        raise DataImportError(
+            f"The file has a header but no data rows; a {dataset_type} import needs at least "
+            "one record.")
+    return ImportSummary(rows, schema.names, ignored, truncated[0])
+
+
+def _decoded(lines: Iterable[bytes | str]) -> Iterator[str]:
+    """UTF-8 text, line by line; a byte-order mark on the first line is dropped. A newline
+    byte never occurs inside a multi-byte UTF-8 sequence, so lines decode independently."""
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, str):
+            text = raw
+        else:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                bad = raw[error.start:error.start + 1].hex()
+                raise DataImportError(
+                    f"Line {number} is not valid UTF-8 (byte 0x{bad} at position "
+                    f"{error.start}); save the CSV file with UTF-8 encoding.") from None
+        if number == 1:
+            text = text.lstrip("\ufeff")
+        yield text
+
+
+def _read_header(reader) -> list[str]:
+    try:
+        header = next(reader, None)
+        while header is not None and not any(h.strip() for h in header):
+            header = next(reader, None)   # leading blank lines
+    except csv.Error as error:
+        raise DataImportError(f"The header row is malformed CSV ({error}).") from None
+    if header is None:
+        raise DataImportError("The file is empty: the first row must be a header row naming "
+                              "the columns.")
     names = [h.strip().upper() for h in header]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise DataImportError(f"Duplicate column(s) in the header: {', '.join(sorted(duplicates))}.")
-    positions = {}
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise DataImportError(f"Column {position} of the header row has no name.")
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise DataImportError(
+            f"The header row names {', '.join(repeated)} more than once (column names are "
+            "compared ignoring case).")
+    return names
+
+
+def _column_plan(header: list[str], schema: Schema):
+    """(CSV position or None, field) per schema field, and the header columns not used."""
+    position = {name: index for index, name in enumerate(header)}
+    plan = []
     for field in schema.fields:
-        if field.name in names:
-            positions[field.name] = names.index(field.name)
-        elif not field.nullable:
-            raise DataImportError(f"The header has no column {field.name}, which the schema "
-                                  "requires.")
-    fields = [f for f in schema.fields if f.name in positions]
-    writer = csv.writer(sink)
-    writer.writerow([f.name for f in fields])
-    count = 0
-    for count, row in enumerate(reader, start=1):
-        if len(row) != len(names):
-            raise DataImportError(f"Row {count} has {len(row)} columns; the header has "
-                                  f"{len(names)}.")
-        writer.writerow([_check(row[positions[f.name]], f, count) for f in fields])
-    if count == 0:
-        raise DataImportError("The file has a header but no rows.")
-    return ImportSummary(count, [f.name for f in fields])
+        index = position.get(field.name)
+        if index is None and not field.nullable:
+            raise DataImportError(
+                f"The CSV header has no {field.name} column, which the schema requires "
+                f"(header: {', '.join(header)}). The first row must be a header row whose "
+                "names match the schema fields.")
+        plan.append((index, field))
+    used = {f.name for f in schema.fields}
+    return plan, [name for name in header if name not in used]
+
+
+def _converter(field: Field, truncated: list[int]) -> Callable[[str], str]:
+    """A function from a raw cell to its normalised text, raising _BadValue."""
+    check = _value_check(field, truncated)
+    nullable, label = field.nullable, field.avro_type
+
+    def convert(value: str) -> str:
+        if value == "":
+            if nullable:
+                return ""
+            if label == "string" and field.kind != ID:
+                return ""   # an empty string is a string
+            raise _BadValue("a value is required (the field is not nullable).")
+        return check(value)
+    return convert
+
+
+def _value_check(field: Field, truncated: list[int]) -> Callable[[str], str]:
+    kind, avro_type = field.kind, field.avro_type
+    if avro_type in ("int", "long"):
+        low, high = _INT_RANGE[avro_type]
+        timestamp = kind == TIMESTAMP
+
+        def integer(value: str) -> str:
+            text = value.strip()
+            if not _INTEGER.match(text):
+                if timestamp:
+                    raise _BadValue(f"{_show(value)} is not a Unix epoch time in whole seconds.")
+                raise _BadValue(f"{_show(value)} is not a valid {avro_type}.")
+            number = int(text)
+            if not low <= number <= high:
+                raise _BadValue(f"{_show(value)} is out of range for {avro_type}.")
+            if timestamp and abs(number) >= MAX_EPOCH_SECONDS:
+                raise _BadValue(f"{_show(value)} looks like milliseconds; timestamps must be "
+                                "Unix epoch time in seconds.")
+            return str(number)
+        return integer
+    if avro_type in ("float", "double"):
+        timestamp = kind == TIMESTAMP
+
+        def decimal(value: str) -> str:
+            text = value.strip()
+            if not _DECIMAL.match(text) or not math.isfinite(float(text)):
+                raise _BadValue(f"{_show(value)} is not a valid {avro_type}.")
+            if timestamp and abs(float(text)) >= MAX_EPOCH_SECONDS:
+                raise _BadValue(f"{_show(value)} looks like milliseconds; timestamps must be "
+                                "Unix epoch time in seconds.")
+            return text
+        return decimal
+    if avro_type == "boolean":
+        def boolean(value: str) -> str:
+            text = value.strip().lower()
+            if text not in ("true", "false"):
+                raise _BadValue(f"{_show(value)} is not a boolean (true or false).")
+            return text
+        return boolean
+    if kind == ID:
+        return _max_length(MAX_ID_LENGTH, "an id")
+    if kind == CATEGORICAL:
+        return _max_length(MAX_CATEGORICAL_LENGTH, "a categorical value")
+    if kind == TEXTUAL:
+        def textual(value: str) -> str:
+            if len(value) > MAX_TEXTUAL_LENGTH:
+                truncated[0] += 1
+                return value[:MAX_TEXTUAL_LENGTH]
+            return value
+        return textual
+    return lambda value: value
+
+
+def _max_length(limit: int, what: str) -> Callable[[str], str]:
+    def bounded(value: str) -> str:
+        if len(value) > limit:
+            raise _BadValue(f"{what} can have at most {limit} characters; this one has "
+                            f"{len(value)}.")
+        return value
+    return bounded
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:37] + "...")
 
 
 def check_training_minimums(interactions) -> None:
-    """AWS refuses to train on fewer than 1000 interactions or 25 users with 2 or more."""
-    users = interactions.columns.get("USER_ID")
+    """AWS trains only on at least 1000 interactions (bulk and streamed together) from at
+    least 25 users with two or more interactions each. The trainer calls this once it has
+    gathered the data, since imports and live events both count."""
+    users = interactions.columns.get("USER_ID") if interactions is not None else None
     total = 0 if users is None else len(users)
     if total < MIN_INTERACTIONS:
-        raise DataImportError(f"There are not enough interactions to train: {total} found, "
-                              f"at least {MIN_INTERACTIONS} needed.")
-    import collections
-    counts = collections.Counter(users)
-    active = sum(1 for c in counts.values() if c >= 2)
+        raise InsufficientTrainingDataError(
+            f"Insufficient data: the Interactions dataset has {total} interactions; at least "
+            f"{MIN_INTERACTIONS} are required to train.")
+    active = sum(1 for count in Counter(users.tolist()).values() if count >= 2)
     if active < MIN_USERS_WITH_TWO:
-        raise DataImportError(f"At least {MIN_USERS_WITH_TWO} users with 2 or more "
-                              f"interactions are needed; {active} found.")
+        raise InsufficientTrainingDataError(
+            f"Insufficient data: {active} users have two or more interactions; at least "
+            f"{MIN_USERS_WITH_TWO} such users are required to train.")

@@ -1,4 +1,10 @@
-"""Normalised import files -> typed numpy columns (chalicelib.training.data.Table)."""
+"""Normalised import files -> typed numpy columns (chalicelib.training.data.Table).
+
+Files are read in the order given (import order). Interactions keep every row; for Items,
+Users and Actions a later row for the same id replaces the earlier one, as a later import
+does in AWS. Columns of the schema that a file lacks (it was imported before UpdateDataset
+added them) read as empty; columns a file has but the schema lacks are dropped.
+"""
 from __future__ import annotations
 
 import csv
@@ -6,32 +12,71 @@ from pathlib import Path
 
 import numpy as np
 
-from chalicelib.datasets.schema import Schema
+from chalicelib.datasets.schema import (ACTIONS, ITEMS, NUMERICAL, TIMESTAMP, USERS, Schema)
 from chalicelib.training.data import Table
 
+_ENTITY_ID = {ITEMS: "ITEM_ID", USERS: "USER_ID", ACTIONS: "ACTION_ID"}
+_FLOAT32_COLUMNS = {"EVENT_VALUE"}   # the TrainingData contract keeps event values as float32
 
-def load_table(paths: list[Path], schema: Schema) -> Table:
-    columns: dict[str, list] = {}
+
+def load_table(paths: list[Path], schema: Schema, dataset_type: str | None = None) -> Table:
+    """One Table from normalised CSVs. Without `dataset_type` it is inferred: a schema with
+    TIMESTAMP holds interactions; otherwise its id field makes it an entity dataset."""
+    names = schema.names
+    parts: dict[str, list[list[str]]] = {name: [] for name in names}
     for path in paths:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader)
-            rows = list(reader)
-        length = sum(len(v) for v in columns.values()) // max(len(columns), 1)
-        for name in header:
-            columns.setdefault(name, [""] * length)
-        for index, name in enumerate(header):
-            columns[name].extend(row[index] for row in rows)
-        for name in columns:
-            if name not in header:
-                columns[name].extend([""] * len(rows))
-    arrays, kinds = {}, {}
-    for name, values in columns.items():
-        field = schema.field(name)
-        kind = field.kind if field else "string"
-        kinds[name] = kind
-        if kind in ("timestamp", "numerical"):
-            arrays[name] = np.array([float(v) if v != "" else np.nan for v in values])
-        else:
-            arrays[name] = np.array(values, dtype=object)
-    return Table(arrays, kinds)
+        for name, values in _read_columns(Path(path), names).items():
+            parts[name].append(values)
+    strings = {name: [v for chunk in chunks for v in chunk] for name, chunks in parts.items()}
+    id_field = _entity_id_field(schema, dataset_type)
+    if id_field is not None:
+        keep = _last_occurrences(strings[id_field])
+        if keep is not None:
+            strings = {name: [values[i] for i in keep] for name, values in strings.items()}
+    kinds = schema.kinds
+    columns = {name: _typed(values, kinds[name], name) for name, values in strings.items()}
+    return Table(columns, kinds)
+
+
+def _read_columns(path: Path, names: list[str]) -> dict[str, list[str]]:
+    """The file's values per schema column (all as text), transposed in C by zip."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return {name: [] for name in names}
+        rows = [row for row in reader if row]
+    columns = list(zip(*rows)) if rows else [()] * len(header)
+    position = {name.upper(): index for index, name in enumerate(header)}
+    return {name: list(columns[position[name]]) if name in position else [""] * len(rows)
+            for name in names}
+
+
+def _entity_id_field(schema: Schema, dataset_type: str | None) -> str | None:
+    if dataset_type is not None:
+        return _ENTITY_ID.get(dataset_type)
+    if schema.field("TIMESTAMP") is not None:
+        return None   # interactions or action interactions: every row counts
+    return next((f for f in ("ITEM_ID", "USER_ID", "ACTION_ID") if schema.field(f)), None)
+
+
+def _last_occurrences(ids: list[str]) -> list[int] | None:
+    """Row positions to keep so each id appears once, at its last row; None if unique."""
+    last = {value: index for index, value in enumerate(ids)}
+    if len(last) == len(ids):
+        return None
+    return sorted(last.values())
+
+
+def _typed(values: list[str], kind: str, name: str) -> np.ndarray:
+    if kind not in (NUMERICAL, TIMESTAMP):
+        return np.array(values, dtype=object)
+    dtype = np.float32 if name in _FLOAT32_COLUMNS else np.float64
+    if not values:
+        return np.empty(0, dtype=dtype)
+    text = np.array(values)   # fixed-width unicode; numpy parses it to float in C
+    empty = text == ""
+    if empty.any():
+        text = text.astype(f"<U{max(3, text.dtype.itemsize // 4)}")   # room for "nan"
+        text[empty] = "nan"
+    return text.astype(np.float64).astype(dtype, copy=False)
