@@ -14,6 +14,7 @@ from chalicelib.errors import InvalidInputException, ResourceNotFoundException
 from chalicelib.resources import kinds
 from chalicelib.events.schema_fields import SchemaCache
 from chalicelib.serving import promotions as promos
+from chalicelib.serving.actions import ActionRecommendationOperations
 from chalicelib.serving.catalog import CatalogCache, ItemCatalog
 from chalicelib.serving.filtering import FilterResolver
 from chalicelib.serving.model_cache import Deployed, ModelCache
@@ -35,7 +36,7 @@ def _config(campaign: dict) -> dict:
     return campaign.get("campaignConfig") or campaign.get("recommenderConfig") or {}
 
 
-class RuntimeProvider:
+class RuntimeProvider(ActionRecommendationOperations):
     def __init__(self, backend):
         self.backend = backend
         self.registry = backend.registry
