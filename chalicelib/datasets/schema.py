@@ -75,6 +75,7 @@ _DOMAIN_RESERVED = {
 }
 # Entity datasets need something besides the id to be worth importing.
 _NEEDS_METADATA = (ITEMS, USERS, ACTIONS)
+_ENTITY_ID = {ITEMS: "ITEM_ID", USERS: "USER_ID", ACTIONS: "ACTION_ID"}
 
 
 @dataclass(frozen=True)
@@ -250,11 +251,11 @@ def check_schema_for_dataset(schema: Schema, dataset_type: str, domain: str | No
         raise InvalidInputException(
             f"Only Items datasets can have textual fields; {', '.join(textual)} is textual.")
     if dataset_type in _NEEDS_METADATA:
-        keywords = set(required) | set(reserved)
-        if not any(f.name not in keywords for f in schema.fields):
+        id_field = _ENTITY_ID[dataset_type]
+        if not any(f.name != id_field for f in schema.fields):
             raise InvalidInputException(
                 f"The schema for a {where} dataset must include at least one metadata field "
-                f"besides {', '.join(sorted(required))}.")
+                f"besides {id_field}.")
 
 
 def _check_rule(field: Field, rule: Rule, where: str) -> None:
