@@ -113,6 +113,15 @@ def event_row(event: dict, user_id: str | None, session_id: str, index: int,
     return row
 
 
+# AWS accepts these action interaction event types (any case, space or underscore).
+_ACTION_EVENT_TYPES = {"taken", "not taken", "viewed"}
+
+
+def _action_event_type(value: str) -> str | None:
+    normal = value.strip().lower().replace("_", " ")
+    return normal if normal in _ACTION_EVENT_TYPES else None
+
+
 class EventsProvider:
     def __init__(self, backend):
         self.backend = backend
@@ -154,6 +163,10 @@ class EventsProvider:
         rows = []
         for index, interaction in enumerate(actionInteractions):
             where = f"actionInteractions.{index + 1}"
+            if _action_event_type(interaction["eventType"]) is None:
+                raise InvalidInputException(
+                    f"{where}.eventType must be one of Taken, Not Taken, Viewed; got "
+                    f"{interaction['eventType']!r}.")
             properties = parse_properties(interaction.get("properties"), where)
             row = {"USER_ID": interaction.get("userId"),
                    "SESSION_ID": interaction["sessionId"],
