@@ -1,7 +1,11 @@
 """Chalice app: thin Lambda handlers. All protocol work is in chalicelib.wire."""
 from chalice import Chalice, Rate, Response
 
-from chalicelib.api import gateway_from_env
+from chalicelib import observability
+from chalicelib.api import build_gateway
+from chalicelib.backend import build_backend
+from chalicelib.config import Settings
+from chalicelib.storage.s3_artifacts import use_s3_artifacts
 from chalicelib.wire.gateway import HttpRequest
 from chalicelib.wire.router import rest_paths
 
@@ -13,8 +17,20 @@ _built = None
 def built():
     global _built
     if _built is None:  # built once per Lambda container, on first use
-        _built = gateway_from_env()
+        observability.configure()
+        backend = build_backend(Settings.from_env())
+        use_s3_artifacts(backend)  # serverless stages: models and imports live in S3
+        gateway_ = build_gateway(backend)
+        gateway_.on_response = _observe
+        _built = gateway_, backend
     return _built
+
+
+def _observe(context, response, seconds):
+    """Gateway hook: one JSON log line and one EMF metrics line per request."""
+    request = app.current_request
+    observability.record_request(context, response, seconds,
+                                 request.raw_body if request is not None else None)
 
 
 def gateway():
@@ -42,4 +58,26 @@ for _path in rest_paths():  # personalize-runtime and personalize-events
 def automatic_updates(event):
     """The two-hourly EventBridge rule: refresh every eligible campaign's model."""
     from chalicelib.scheduling.auto_update import run_automatic_updates
-    return {"updated": run_automatic_updates(built()[1])}
+    backend = built()[1]
+    updated = run_automatic_updates(backend)
+    if hasattr(backend.artifacts, "flush"):  # S3 mirror: publish the refreshed models
+        backend.artifacts.flush()
+    return {"updated": updated}
+
+
+# ECS emits this when a training task stops; only the 'ecs' runner acts on it. A task that
+# crashed cannot record its own failure, so this is where CREATE FAILED comes from.
+@app.on_cw_event({"source": ["aws.ecs"], "detail-type": ["ECS Task State Change"],
+                  "detail": {"lastStatus": ["STOPPED"],
+                             "startedBy": ["personalize-training"]}})
+def training_task_stopped(event):
+    from chalicelib.training.ecs_runner import EcsRunner, task_seconds
+    runner = built()[1].tasks.training
+    if not isinstance(runner, EcsRunner):
+        return {"solutionVersionArn": None}
+    version = runner.task_stopped(event.detail)
+    if version is None:
+        return {"solutionVersionArn": None}
+    observability.record_training(version["solutionVersionArn"], task_seconds(event.detail),
+                                  version["status"] == "ACTIVE")
+    return {"solutionVersionArn": version["solutionVersionArn"], "status": version["status"]}

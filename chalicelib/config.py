@@ -14,6 +14,11 @@ def _keys(text: str | None) -> dict[str, str] | None:
     return {key.strip(): account.strip() for key, account in pairs}
 
 
+def _list(text: str | None) -> list[str]:
+    """'subnet-1,subnet-2' -> ['subnet-1', 'subnet-2']."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
 @dataclass
 class Settings:
     data_dir: Path = Path(".data")
@@ -29,6 +34,18 @@ class Settings:
     dynamodb_endpoint_url: str | None = None
     access_keys: dict[str, str] | None = None
     auto_update_seconds: float = 7200.0
+    # Serverless stages: models and imports mirrored to s3://bucket/prefix (Lambda's disk
+    # does not last and the ECS training task must see the same files). None: folder only.
+    artifact_bucket: str | None = None
+    artifact_prefix: str = "artifacts"
+    # training_runner == 'ecs': where RunTask starts the training container.
+    ecs_cluster: str = "personalize"
+    ecs_task_definition: str = "personalize-training"
+    ecs_container: str = "training"
+    ecs_subnets: list[str] = field(default_factory=list)
+    ecs_security_groups: list[str] = field(default_factory=list)
+    ecs_endpoint_url: str | None = None
+    metrics_namespace: str = "Personalize"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -46,6 +63,16 @@ class Settings:
             dynamodb_endpoint_url=env.get("PERSONALIZE_DYNAMODB_ENDPOINT_URL") or None,
             access_keys=_keys(env.get("PERSONALIZE_ACCESS_KEYS")),
             auto_update_seconds=float(env.get("PERSONALIZE_AUTO_UPDATE_SECONDS", "7200")),
+            artifact_bucket=env.get("PERSONALIZE_ARTIFACT_BUCKET") or None,
+            artifact_prefix=env.get("PERSONALIZE_ARTIFACT_PREFIX", "artifacts"),
+            ecs_cluster=env.get("PERSONALIZE_ECS_CLUSTER", "personalize"),
+            ecs_task_definition=env.get("PERSONALIZE_ECS_TASK_DEFINITION",
+                                        "personalize-training"),
+            ecs_container=env.get("PERSONALIZE_ECS_CONTAINER", "training"),
+            ecs_subnets=_list(env.get("PERSONALIZE_ECS_SUBNETS")),
+            ecs_security_groups=_list(env.get("PERSONALIZE_ECS_SECURITY_GROUPS")),
+            ecs_endpoint_url=env.get("PERSONALIZE_ECS_ENDPOINT_URL") or None,
+            metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "Personalize"),
         )
         for name, value in overrides.items():
             setattr(settings, name, value)

@@ -25,6 +25,9 @@ def make_runner(backend):
     kind = backend.settings.training_runner
     if kind == "process":
         return ProcessRunner(backend)
+    if kind == "ecs":  # deployed: a Fargate task per version (boto3 only when chosen)
+        from chalicelib.training.ecs_runner import EcsRunner
+        return EcsRunner(backend)
     raise ValueError(f"unknown training runner {kind!r}")
 
 
