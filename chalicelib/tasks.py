@@ -39,6 +39,8 @@ class Tasks:
                 log.info("resuming import %s", job["datasetImportJobArn"])
                 self.submit_import(job["datasetImportJobArn"])
         self.training.recover()
+        from chalicelib.batch.recovery import resume_batch_jobs
+        resume_batch_jobs(self)
 
 
 def _logged(function, *args):
