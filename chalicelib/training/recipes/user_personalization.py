@@ -316,7 +316,7 @@ class UserPersonalizationModel(Model):
         if not known:
             return [(i, 0.0) for i in item_ids]
         scores = exploit[torch.tensor([self.index[i] for i in known])]
-        scores = scores / scores.sum()
+        scores = scores / scores.sum().clamp_min(1e-30)
         order = torch.argsort(scores, descending=True, stable=True).tolist()
         return [(known[k], float(scores[k])) for k in order] + [(i, 0.0) for i in unknown]
 
@@ -328,7 +328,7 @@ class UserPersonalizationModel(Model):
         row = self.index[item_id]
         similarity = (unit @ unit[row] + 1) / 2  # in [0, 1]
         allowed = torch.ones(len(self.item_ids), dtype=torch.bool) if mask is None \
-            else torch.as_tensor(np.asarray(mask, dtype=bool))
+            else torch.tensor(np.asarray(mask, dtype=bool))  # a copy: the caller's mask stays
         allowed[row] = False
         count = min(num_results, int(allowed.sum()))
         if count <= 0:
