@@ -41,7 +41,10 @@ def _handle() -> Response:
     request = app.current_request
     result = gateway().handle(HttpRequest(request.method, request.context.get(
         "resourcePath", "/"), dict(request.headers), request.raw_body or b""))
-    return Response(body=result.body, status_code=result.status, headers=result.headers)
+    # Lambda answers API Gateway in JSON: a bytes body would not serialise (all three
+    # services answer JSON text).
+    body = result.body.decode("utf-8") if isinstance(result.body, bytes) else result.body
+    return Response(body=body, status_code=result.status, headers=result.headers)
 
 
 @app.route("/", methods=["POST"], content_types=CONTENT_TYPES)

@@ -76,7 +76,7 @@ def record_request(context, response, seconds: float, request_body: bytes | None
     operation = context.operation if context is not None else "Unknown"
     failed = response.status >= 400
     arn = resource_arn(request_body, response.body)
-    fields = {"service": service, "operation": operation, "status": response.status,
+    fields = {"api": service, "operation": operation, "status": response.status,
               "latency_ms": round(seconds * 1000, 3),
               "request_id": response.headers.get("x-amzn-RequestId")
               or (context.request_id if context is not None else None)}
