@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
-import re
+from operator import itemgetter
 from collections import Counter
 from dataclasses import dataclass, field as dataclass_field
 from typing import Callable, Iterable, Iterator, TextIO
@@ -24,8 +24,6 @@ MAX_TEXTUAL_LENGTH = 20_000     # AWS uses the first 20,000 characters of a text
 MAX_EPOCH_SECONDS = 10**11      # year 5138: anything larger is milliseconds by mistake
 MIN_INTERACTIONS, MIN_USERS_WITH_TWO = 1000, 25
 _INT_RANGE = {"int": (-2**31, 2**31 - 1), "long": (-2**63, 2**63 - 1)}
-_INTEGER = re.compile(r"^[+-]?[0-9]+$")
-_DECIMAL = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 # Room for long textual cells (and a clear error, not a crash, past it).
 csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_TEXTUAL_LENGTH))
@@ -65,24 +63,34 @@ def import_csv(lines: Iterable[bytes], schema: Schema, dataset_type: str,
     plan, ignored = _column_plan(header, schema)
     writer = csv.writer(sink, lineterminator="\n")
     writer.writerow(schema.names)
+    write = writer.writerow
     width, rows, truncated = len(header), 0, [0]
-    converters = [(index, _converter(field, truncated)) for index, field in plan]
+    # A schema column absent from the file reads the "" appended at position `width`.
+    pick = _picker([width if index is None else index for index, _ in plan])
+    pad = any(index is None for index, _ in plan)
+    # Only columns with something to check cost a Python call per row.
+    checks = [(position, check) for position, (_, field) in enumerate(plan)
+              if (check := _converter(field, truncated)) is not None]
+    names = schema.names
     try:
         for row in reader:
-            if not row:   # blank line
-                continue
             if len(row) != width:
+                if not row:   # blank line
+                    continue
                 raise DataImportError(
                     f"Line {reader.line_num}: expected {width} values as in the header, found "
                     f"{len(row)}. Quote values that contain commas.")
-            out = []
-            for (index, convert), field in zip(converters, schema.fields):
-                try:
-                    out.append(convert(row[index] if index is not None else ""))
-                except _BadValue as bad:
-                    raise DataImportError(
-                        f"Line {reader.line_num}, column {field.name}: {bad}") from None
-            writer.writerow(out)
+            if pad:
+                row.append("")
+            values = pick(row)
+            position = 0
+            try:
+                for position, check in checks:
+                    values[position] = check(values[position])
+            except _BadValue as bad:
+                raise DataImportError(
+                    f"Line {reader.line_num}, column {names[position]}: {bad}") from None
+            write(values)
             rows += 1
     except csv.Error as error:
         raise DataImportError(f"Line {reader.line_num}: malformed CSV ({error}).") from None
@@ -91,6 +99,15 @@ def import_csv(lines: Iterable[bytes], schema: Schema, dataset_type: str,
             f"The file has a header but no data rows; a {dataset_type} import needs at least "
             "one record.")
     return ImportSummary(rows, schema.names, ignored, truncated[0])
+
+
+def _picker(indices: list[int]) -> Callable[[list[str]], list[str]]:
+    """row -> the schema's columns in schema order, as a new list (itemgetter runs in C)."""
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda row: [row[only]]
+    getter = itemgetter(*indices)
+    return lambda row: list(getter(row))
 
 
 def _decoded(lines: Iterable[bytes | str]) -> Iterator[str]:
@@ -150,65 +167,69 @@ def _column_plan(header: list[str], schema: Schema):
     return plan, [name for name in header if name not in used]
 
 
-def _converter(field: Field, truncated: list[int]) -> Callable[[str], str]:
-    """A function from a raw cell to its normalised text, raising _BadValue."""
-    check = _value_check(field, truncated)
-    nullable, label = field.nullable, field.avro_type
-
-    def convert(value: str) -> str:
-        if value == "":
-            if nullable:
-                return ""
-            if label == "string" and field.kind != ID:
-                return ""   # an empty string is a string
-            raise _BadValue("a value is required (the field is not nullable).")
-        return check(value)
-    return convert
-
-
-def _value_check(field: Field, truncated: list[int]) -> Callable[[str], str]:
+def _converter(field: Field, truncated: list[int]) -> Callable[[str], str] | None:
+    """A function from a raw cell to its normalised text, raising _BadValue; None when any
+    value is acceptable as it is (a plain string column). Each is one call per cell, with
+    the empty-cell case handled on the failure path, because this runs for every row."""
     kind, avro_type = field.kind, field.avro_type
+    empty_ok = field.nullable or (avro_type == "string" and kind != ID)
+
+    def empty_or(value: str, problem: str) -> str:
+        if value == "":
+            if empty_ok:
+                return ""
+            raise _BadValue("a value is required (the field is not nullable).")
+        raise _BadValue(problem)
+
     if avro_type in ("int", "long"):
         low, high = _INT_RANGE[avro_type]
-        timestamp = kind == TIMESTAMP
+        if kind == TIMESTAMP:
+            low, high = max(low, -MAX_EPOCH_SECONDS + 1), min(high, MAX_EPOCH_SECONDS - 1)
 
         def integer(value: str) -> str:
-            text = value.strip()
-            if not _INTEGER.match(text):
-                if timestamp:
-                    raise _BadValue(f"{_show(value)} is not a Unix epoch time in whole seconds.")
-                raise _BadValue(f"{_show(value)} is not a valid {avro_type}.")
-            number = int(text)
+            try:
+                number = int(value)
+            except ValueError:
+                number = None
+            if number is None or "_" in value:
+                if kind == TIMESTAMP:
+                    return empty_or(value, f"{_show(value)} is not a Unix epoch time in whole "
+                                           "seconds.")
+                return empty_or(value, f"{_show(value)} is not a valid {avro_type}.")
             if not low <= number <= high:
+                if kind == TIMESTAMP:
+                    raise _BadValue(f"{_show(value)} looks like milliseconds; timestamps must "
+                                    "be Unix epoch time in seconds.")
                 raise _BadValue(f"{_show(value)} is out of range for {avro_type}.")
-            if timestamp and abs(number) >= MAX_EPOCH_SECONDS:
-                raise _BadValue(f"{_show(value)} looks like milliseconds; timestamps must be "
-                                "Unix epoch time in seconds.")
             return str(number)
         return integer
     if avro_type in ("float", "double"):
-        timestamp = kind == TIMESTAMP
+        limit = MAX_EPOCH_SECONDS if kind == TIMESTAMP else math.inf
 
         def decimal(value: str) -> str:
-            text = value.strip()
-            if not _DECIMAL.match(text) or not math.isfinite(float(text)):
-                raise _BadValue(f"{_show(value)} is not a valid {avro_type}.")
-            if timestamp and abs(float(text)) >= MAX_EPOCH_SECONDS:
-                raise _BadValue(f"{_show(value)} looks like milliseconds; timestamps must be "
-                                "Unix epoch time in seconds.")
-            return text
+            try:
+                number = float(value)
+            except ValueError:
+                number = math.nan
+            # float() also takes 'nan', 'inf' and '1_0': none of them is a CSV number.
+            if not -limit < number < limit or "_" in value:
+                if kind == TIMESTAMP and math.isfinite(number) and "_" not in value:
+                    raise _BadValue(f"{_show(value)} looks like milliseconds; timestamps must "
+                                    "be Unix epoch time in seconds.")
+                return empty_or(value, f"{_show(value)} is not a valid {avro_type}.")
+            return value.strip()
         return decimal
     if avro_type == "boolean":
         def boolean(value: str) -> str:
             text = value.strip().lower()
-            if text not in ("true", "false"):
-                raise _BadValue(f"{_show(value)} is not a boolean (true or false).")
+            if text != "true" and text != "false":
+                return empty_or(value, f"{_show(value)} is not a boolean (true or false).")
             return text
         return boolean
     if kind == ID:
-        return _max_length(MAX_ID_LENGTH, "an id")
+        return _bounded(MAX_ID_LENGTH, "an id", empty_or)
     if kind == CATEGORICAL:
-        return _max_length(MAX_CATEGORICAL_LENGTH, "a categorical value")
+        return _bounded(MAX_CATEGORICAL_LENGTH, "a categorical value", empty_or)
     if kind == TEXTUAL:
         def textual(value: str) -> str:
             if len(value) > MAX_TEXTUAL_LENGTH:
@@ -216,14 +237,16 @@ def _value_check(field: Field, truncated: list[int]) -> Callable[[str], str]:
                 return value[:MAX_TEXTUAL_LENGTH]
             return value
         return textual
-    return lambda value: value
+    return None   # a plain string: "" is a string too, so nothing to check
 
 
-def _max_length(limit: int, what: str) -> Callable[[str], str]:
+def _bounded(limit: int, what: str, empty_or) -> Callable[[str], str]:
     def bounded(value: str) -> str:
-        if len(value) > limit:
-            raise _BadValue(f"{what} can have at most {limit} characters; this one has "
-                            f"{len(value)}.")
+        if not value or len(value) > limit:
+            if value:
+                raise _BadValue(f"{what} can have at most {limit} characters; this one has "
+                                f"{len(value)}.")
+            return empty_or(value, "")
         return value
     return bounded
 
