@@ -1,87 +1,158 @@
-"""The recipe catalogue AWS returns (ListRecipes, DescribeRecipe, DescribeAlgorithm, ...)."""
+"""The predefined catalogue AWS returns: ListRecipes, DescribeRecipe, DescribeAlgorithm and
+DescribeFeatureTransformation, plus the defaults the trainer starts from.
+
+The data lives in catalogue_data.json (recipes -> algorithm + feature transformation); this
+module only shapes it into botocore's output shapes (RecipeSummary, Recipe, Algorithm,
+FeatureTransformation), with timestamps as timezone-aware UTC datetimes.
+"""
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import json
+import os
+from functools import lru_cache
 
 from chalicelib.errors import ResourceNotFoundException
 
-_CREATED = dt.datetime(2019, 6, 10, tzinfo=dt.timezone.utc).timestamp()
-
-# name -> (recipe type, domain, description, default hyperparameters)
-_RECIPES = {
-    "aws-user-personalization": ("USER_PERSONALIZATION", None,
-        "Predicts items a user will interact with, with exploration of new items.",
-        {"hidden_dimension": "149", "bptt": "32", "recency_mask": "true",
-         "min_user_history_length_percentile": "0.0",
-         "max_user_history_length_percentile": "0.99"}),
-    "aws-user-personalization-v2": ("USER_PERSONALIZATION", None,
-        "Transformer-based user personalization for large catalogues.", {}),
-    "aws-personalized-ranking": ("PERSONALIZED_RANKING", None,
-        "Ranks a list of items for a user.",
-        {"hidden_dimension": "149", "bptt": "32", "recency_mask": "true"}),
-    "aws-personalized-ranking-v2": ("PERSONALIZED_RANKING", None,
-        "Transformer-based personalized ranking.", {}),
-    "aws-popularity-count": ("USER_PERSONALIZATION", None,
-        "Recommends the most popular items.", {}),
-    "aws-trending-now": ("USER_PERSONALIZATION", None,
-        "Recommends items gaining popularity fastest.", {"trend_discovery_frequency": "2"}),
-    "aws-similar-items": ("RELATED_ITEMS", None,
-        "Items similar to a given item, from co-occurrence and metadata.", {}),
-    "aws-sims": ("RELATED_ITEMS", None,
-        "Items similar to a given item, from item co-occurrence.",
-        {"popularity_discount_factor": "0.5", "min_cointeraction_count": "3"}),
-    "aws-item-affinity": ("USER_SEGMENTATION", None,
-        "Users most likely to interact with each item.", {}),
-    "aws-item-attribute-affinity": ("USER_SEGMENTATION", None,
-        "Users most likely to interact with items with an attribute.", {}),
-    "aws-next-best-action": ("PERSONALIZED_ACTIONS", None,
-        "The next best actions for a user.", {}),
-}
+RECIPE_PREFIX = "arn:aws:personalize:::recipe/"
+ALGORITHM_PREFIX = "arn:aws:personalize:::algorithm/"
+FEATURE_TRANSFORMATION_PREFIX = "arn:aws:personalize:::feature-transformation/"
+DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalogue_data.json")
+ACTIVE = "ACTIVE"
 
 
-def _recipe_arn(name):
-    return f"arn:aws:personalize:::recipe/{name}"
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    with open(DATA_FILE, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
-def _name(arn: str, kind: str) -> str:
-    prefix = f"arn:aws:personalize:::{kind}/"
-    name = arn[len(prefix):] if arn.startswith(prefix) else None
-    if name not in _RECIPES:
-        raise ResourceNotFoundException(f"Resource Arn {arn} does not exist.")
-    return name
+def _date(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
-def list_recipes(recipe_provider="SERVICE", domain=None):
-    return [{"name": n, "recipeArn": _recipe_arn(n), "status": "ACTIVE",
-             "creationDateTime": _CREATED, "lastUpdatedDateTime": _CREATED, "domain": d}
-            for n, (_, d, _, _) in sorted(_RECIPES.items()) if domain in (None, d)]
+def _not_found(arn) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"Resource Arn {arn} does not exist.")
 
 
-def describe_recipe(arn):
-    name = _name(arn, "recipe")
-    recipe_type, domain, description, _ = _RECIPES[name]
-    return {"name": name, "recipeArn": arn, "recipeType": recipe_type,
-            "algorithmArn": f"arn:aws:personalize:::algorithm/{name}",
-            "featureTransformationArn":
-                f"arn:aws:personalize:::feature-transformation/{name}",
-            "description": description, "status": "ACTIVE",
-            "creationDateTime": _CREATED, "lastUpdatedDateTime": _CREATED}
+def _lookup(arn, prefix: str, table: str) -> tuple[str, dict]:
+    name = arn[len(prefix):] if isinstance(arn, str) and arn.startswith(prefix) else None
+    entry = _data()[table].get(name) if name else None
+    if entry is None:
+        raise _not_found(arn)
+    return name, entry
 
 
-def describe_algorithm(arn):
-    name = _name(arn, "algorithm")
-    return {"name": name, "algorithmArn": arn,
-            "defaultHyperParameters": default_hyperparameters(_recipe_arn(name)),
-            "trainingInputMode": "File",
-            "creationDateTime": _CREATED, "lastUpdatedDateTime": _CREATED}
+def recipe_arn(name: str) -> str:
+    return RECIPE_PREFIX + name
 
 
-def describe_feature_transformation(arn):
-    name = _name(arn, "feature-transformation")
-    return {"name": name, "featureTransformationArn": arn, "status": "ACTIVE",
-            "defaultParameters": {}, "creationDateTime": _CREATED,
-            "lastUpdatedDateTime": _CREATED}
+def algorithm_arn(name: str) -> str:
+    return ALGORITHM_PREFIX + name
 
 
-def default_hyperparameters(recipe_arn):
-    return dict(_RECIPES.get(recipe_arn.rsplit("/", 1)[-1], (None, None, None, {}))[3])
+def feature_transformation_arn(name: str) -> str:
+    return FEATURE_TRANSFORMATION_PREFIX + name
+
+
+def recipe_names() -> list[str]:
+    """Every predefined recipe's name, sorted."""
+    return sorted(_data()["recipes"])
+
+
+# -- the four operations ----------------------------------------------------------------------
+
+def list_recipes(recipe_provider: str | None = "SERVICE", domain: str | None = None) -> list[dict]:
+    """RecipeSummary dicts sorted by name; `domain` keeps only that domain's use cases.
+
+    'SERVICE' (or None, its default) is the only provider; the wire layer rejects any other
+    value against the model's enum, and here any other value lists nothing."""
+    if recipe_provider not in (None, "SERVICE"):
+        return []
+    summaries = []
+    for name in recipe_names():
+        entry = _data()["recipes"][name]
+        if domain is not None and entry.get("domain") != domain:
+            continue
+        created = _date(entry["created"])
+        summary = {"name": name, "recipeArn": recipe_arn(name), "status": ACTIVE,
+                   "creationDateTime": created, "lastUpdatedDateTime": created}
+        if entry.get("domain"):
+            summary["domain"] = entry["domain"]
+        summaries.append(summary)
+    return summaries
+
+
+def describe_recipe(arn: str) -> dict:
+    """The Recipe shape; unknown ARN -> ResourceNotFoundException."""
+    name, entry = _lookup(arn, RECIPE_PREFIX, "recipes")
+    created = _date(entry["created"])
+    return {"name": name, "recipeArn": recipe_arn(name),
+            "algorithmArn": algorithm_arn(entry["algorithm"]),
+            "featureTransformationArn": feature_transformation_arn(entry["featureTransformation"]),
+            "status": ACTIVE, "description": entry["description"],
+            "creationDateTime": created, "recipeType": entry["recipeType"],
+            "lastUpdatedDateTime": created}
+
+
+def describe_algorithm(arn: str) -> dict:
+    """The Algorithm shape; unknown ARN -> ResourceNotFoundException."""
+    name, entry = _lookup(arn, ALGORITHM_PREFIX, "algorithms")
+    created = _date(entry["created"])
+    return {"name": name, "algorithmArn": algorithm_arn(name),
+            "algorithmImage": {"name": name},
+            "defaultHyperParameters": dict(entry["defaultHyperParameters"]),
+            "defaultHyperParameterRanges": copy.deepcopy(entry["defaultHyperParameterRanges"]),
+            "defaultResourceConfig": dict(_data()["defaultResourceConfig"]),
+            "trainingInputMode": _data()["trainingInputMode"],
+            "creationDateTime": created, "lastUpdatedDateTime": created}
+
+
+def describe_feature_transformation(arn: str) -> dict:
+    """The FeatureTransformation shape; unknown ARN -> ResourceNotFoundException."""
+    name, entry = _lookup(arn, FEATURE_TRANSFORMATION_PREFIX, "featureTransformations")
+    created = _date(entry["created"])
+    return {"name": name, "featureTransformationArn": feature_transformation_arn(name),
+            "defaultParameters": dict(entry["defaultParameters"]),
+            "creationDateTime": created, "lastUpdatedDateTime": created, "status": ACTIVE}
+
+
+# -- helpers for the rest of the service ------------------------------------------------------
+
+def _recipe_entry(arn: str) -> dict:
+    return _lookup(arn, RECIPE_PREFIX, "recipes")[1]
+
+
+def default_hyperparameters(recipe_arn: str) -> dict[str, str]:
+    """The recipe's algorithm hyperparameters merged with its featurization parameters, as
+    strings: what training starts from before solutionConfig overrides them. An unknown
+    recipe has none (creating its solution is refused elsewhere)."""
+    try:
+        entry = _recipe_entry(recipe_arn)
+    except ResourceNotFoundException:
+        return {}
+    data = _data()
+    values = dict(data["featureTransformations"][entry["featureTransformation"]]
+                  ["defaultParameters"])
+    values.update(data["algorithms"][entry["algorithm"]]["defaultHyperParameters"])
+    return values
+
+
+def recipe_type(recipe_arn: str) -> str:
+    """'USER_PERSONALIZATION', 'RELATED_ITEMS', ...; unknown -> ResourceNotFoundException."""
+    return _recipe_entry(recipe_arn)["recipeType"]
+
+
+def recipe_domain(recipe_arn: str) -> str | None:
+    """'ECOMMERCE' / 'VIDEO_ON_DEMAND' for a domain use case, None for a custom recipe;
+    unknown -> ResourceNotFoundException."""
+    return _recipe_entry(recipe_arn).get("domain")
+
+
+def is_domain_recipe(arn: str) -> bool:
+    """Whether `arn` names a domain use case (aws-ecomm-*, aws-vod-*); False if unknown."""
+    try:
+        return recipe_domain(arn) is not None
+    except ResourceNotFoundException:
+        return False
