@@ -74,14 +74,16 @@ def test_ecs_event_is_ignored_by_the_process_runner(local_client):
     assert payload == {"solutionVersionArn": None}
 
 
-def test_request_log_line_carries_operation_and_arn(local_client, capfd):
-    # Powertools holds the stdout of import time: read at the file descriptor.
+def test_request_log_line_carries_operation_and_arn(local_client, caplog):
+    from chalicelib.observability import logger
     event = load_event("personalize_create_dataset_group.json")
-    local_client.http.request("POST", "/", headers=event["headers"],
-                              body=event["body"].encode())
-    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines()
-             if line.startswith("{")]
-    logged = [line for line in lines if line.get("message") == "request"]
-    assert logged and logged[-1]["operation"] == "CreateDatasetGroup"
-    assert logged[-1]["resource_arn"].endswith(":dataset-group/retail-demo")
-    assert logged[-1]["status"] == 200 and logged[-1]["latency_ms"] >= 0
+    with caplog.at_level("INFO", logger="personalize"):
+        local_client.http.request("POST", "/", headers=event["headers"],
+                                  body=event["body"].encode())
+    records = [r for r in caplog.records if r.getMessage() == "request"]
+    assert records
+    # The line CloudWatch gets: Powertools' JSON formatter over the same record.
+    line = json.loads(logger.registered_formatter.format(records[-1]))
+    assert line["operation"] == "CreateDatasetGroup" and line["level"] == "INFO"
+    assert line["resource_arn"].endswith(":dataset-group/retail-demo")
+    assert line["status"] == 200 and line["latency_ms"] >= 0
