@@ -70,5 +70,13 @@ class InternalFailure(ServiceError):
     pass
 
 
+class UnsupportedMediaTypeException(ServiceError):
+    """A body whose Content-Type is not JSON (415)."""
+
+
+class RequestEntityTooLargeException(ServiceError):
+    """A body over the request size limit (413), refused before it is read."""
+
+
 class NotImplementedException(ServiceError):
     """An operation of the model that this implementation does not serve yet."""

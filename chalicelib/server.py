@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import re
+import uuid
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -19,7 +20,9 @@ from werkzeug.wrappers import Request, Response
 from chalicelib.api import build_gateway
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
+from chalicelib.errors import RequestEntityTooLargeException
 from chalicelib.wire.gateway import HttpRequest
+from chalicelib.wire.serializer import serialize_error
 
 log = logging.getLogger("chalicelib.server")
 _SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
@@ -28,6 +31,12 @@ _SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
 def signing_service(headers) -> str | None:
     match = _SIGNING_SERVICE.search(headers.get("Authorization", ""))
     return match.group(1) if match else None
+
+
+# Personalize requests are small (a schema is at most 10,000 characters); API Gateway's
+# payload limit is 10 MB, and so is ours. S3 uploads to the embedded S3 are not limited.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_DRAIN_CHUNK = 1 << 20
 
 
 # Not part of AWS's API: run one round of automatic updates now (tests, operators).
@@ -50,10 +59,37 @@ class EmbeddedApp:
             updated = self.scheduler.run_now()
             return Response(json.dumps({"updated": updated}), mimetype="application/json")(
                 environ, start_response)
-        result = self.gateway.handle(HttpRequest(
-            request.method, request.path, dict(request.headers), request.get_data()))
+        body = self._body(request, environ)
+        if body is None:
+            result = serialize_error("personalize", RequestEntityTooLargeException(
+                f"The request body is larger than {MAX_BODY_BYTES} bytes."), str(uuid.uuid4()))
+            result.status = 413
+        else:
+            result = self.gateway.handle(HttpRequest(
+                request.method, request.path, dict(request.headers), body))
         return Response(result.body, status=result.status, headers=result.headers)(
             environ, start_response)
+
+    @staticmethod
+    def _body(request: Request, environ) -> bytes | None:
+        """The body, or None when it is over MAX_BODY_BYTES: then the rest is read and
+        dropped in chunks (memory stays bounded, and the client gets its 413 instead of
+        a reset connection). Chunked bodies (no Content-Length) are read the same way."""
+        length = request.content_length
+        if length is None and not environ.get("wsgi.input_terminated"):
+            return b""
+        stream, kept, size = environ["wsgi.input"], [], 0
+        while length is None or size < length:
+            want = _DRAIN_CHUNK if length is None else min(_DRAIN_CHUNK, length - size)
+            chunk = stream.read(want)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size <= MAX_BODY_BYTES:
+                kept.append(chunk)
+            elif kept:
+                kept.clear()
+        return b"".join(kept) if size <= MAX_BODY_BYTES else None
 
 
 def embedded_s3_app():

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.errors import (InternalFailure, NotImplementedException,
-                               SerializationException, ServiceError)
+                               SerializationException, ServiceError,
+                               UnsupportedMediaTypeException)
 from chalicelib.wire import auth
 from chalicelib.wire.router import route
 from chalicelib.wire.serializer import HttpResponse, serialize_error, serialize_result
@@ -22,7 +23,9 @@ from chalicelib.wire.validation import validate
 log = logging.getLogger(__name__)
 
 _STATUS_OVERRIDES = {"MissingAuthenticationTokenException": 403,
-                     "UnrecognizedClientException": 403, "NotImplementedException": 501}
+                     "UnrecognizedClientException": 403, "NotImplementedException": 501,
+                     "UnsupportedMediaTypeException": 415,
+                     "RequestEntityTooLargeException": 413}
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Gateway:
             service = found.service
             caller = auth.identify(request.headers, self.account_id, self.region,
                                    self.known_keys)
+            _check_content_type(request.headers.get("content-type"), request.body)
             params = validate(found.operation.input_shape, _json_body(request.body))
             context = RequestContext(service, found.operation.name, caller.account_id,
                                      caller.region, request_id)
@@ -104,6 +108,21 @@ def _json_body(body: bytes) -> dict:
         value = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise SerializationException(f"The request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise SerializationException("The request body is nested too deeply.") from None
     if not isinstance(value, dict):
         raise SerializationException("The request body must be a JSON object")
     return value
+
+
+def _check_content_type(content_type: str | None, body: bytes) -> None:
+    """Bodies are JSON (application/x-amz-json-1.1, application/json); a body declared
+    as anything else is refused, as AWS refuses it. No Content-Type: read as JSON."""
+    if not content_type or not body:
+        return
+    media = content_type.split(";", 1)[0].strip().lower()
+    if not (media.endswith("/json") or media.startswith("application/x-amz-json")
+            or media.endswith("+json")):
+        raise UnsupportedMediaTypeException(
+            f"Content-Type {media} is not supported: send the body as "
+            "application/x-amz-json-1.1 (personalize) or application/json.")
