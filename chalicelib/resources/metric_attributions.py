@@ -6,11 +6,11 @@ import re
 from chalicelib.batch.jobs import check_s3_path
 from chalicelib.errors import (InvalidInputException, LimitExceededException,
                                ResourceAlreadyExistsException, ResourceInUseException)
+from chalicelib.events.schema_fields import NUMERICAL, group_field_kinds
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase, live
 from chalicelib.resources.pagination import page
 from chalicelib.resources.registry import ACTIVE, UPDATE_PENDING
-from chalicelib.events.schema_fields import NUMERICAL, group_field_kinds
 
 MAX_METRICS = 10
 # AWS's two forms: SUM(DatasetType.COLUMN) and SAMPLECOUNT().
