@@ -51,12 +51,17 @@ def failure_of(task: dict) -> str | None:
     codes = [c.get("exitCode") for c in containers]
     if containers and all(code == 0 for code in codes):
         return None
-    reasons = [c.get("reason") for c in containers if c.get("reason")]
-    reasons += [task[key] for key in ("stoppedReason", "stopCode") if task.get(key)]
     nonzero = [code for code in codes if code not in (0, None)]
     how = (f"exited with code {nonzero[0]}" if nonzero
            else "stopped before its container exited")
-    return f"Training task {how}." + (f" {'; '.join(reasons)}"[:800] if reasons else "")
+    return f"Training task {how}.{_stop_reasons(task)}"
+
+
+def _stop_reasons(task: dict) -> str:
+    """ECS's own words (container reason, stoppedReason, stopCode), or ''."""
+    reasons = [c["reason"] for c in task.get("containers") or [] if c.get("reason")]
+    reasons += [task[key] for key in ("stoppedReason", "stopCode") if task.get(key)]
+    return f" {'; '.join(reasons)}"[:800] if reasons else ""
 
 
 def task_seconds(task: dict) -> float:
@@ -137,7 +142,8 @@ class EcsRunner:
             return None
         # A clean exit has already recorded ACTIVE (or its own failure), which
         # finish_version keeps; a version still running then was left unfinished.
-        reason = failure_of(task) or "Training task ended without recording a result."
+        reason = failure_of(task) or ("Training task ended without recording a result."
+                                      + _stop_reasons(task))
         finish_version(self.backend.registry, arn, CREATE_FAILED, reason)
         return self.backend.registry.find(kinds.SOLUTION_VERSION, arn)
 
