@@ -8,6 +8,7 @@ added them) read as empty; columns a file has but the schema lacks are dropped.
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +23,25 @@ _FLOAT32_COLUMNS = {"EVENT_VALUE"}   # the TrainingData contract keeps event val
 def load_table(paths: list[Path], schema: Schema, dataset_type: str | None = None) -> Table:
     """One Table from normalised CSVs. Without `dataset_type` it is inferred: a schema with
     TIMESTAMP holds interactions; otherwise its id field makes it an entity dataset."""
+    # Millions of small row objects would set the cyclic collector off again and again while
+    # nothing here can form a cycle: pausing it roughly halves the load time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(paths, schema, dataset_type)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(paths, schema: Schema, dataset_type: str | None) -> Table:
     names = schema.names
-    parts: dict[str, list[list[str]]] = {name: [] for name in names}
+    parts: dict[str, list] = {name: [] for name in names}
     for path in paths:
         for name, values in _read_columns(Path(path), names).items():
             parts[name].append(values)
-    strings = {name: [v for chunk in chunks for v in chunk] for name, chunks in parts.items()}
+    strings = {name: chunks[0] if len(chunks) == 1 else [v for c in chunks for v in c]
+               for name, chunks in parts.items()}
     id_field = _entity_id_field(schema, dataset_type)
     if id_field is not None:
         keep = _last_occurrences(strings[id_field])
@@ -38,17 +52,19 @@ def load_table(paths: list[Path], schema: Schema, dataset_type: str | None = Non
     return Table(columns, kinds)
 
 
-def _read_columns(path: Path, names: list[str]) -> dict[str, list[str]]:
+def _read_columns(path: Path, names: list[str]) -> dict[str, tuple | list]:
     """The file's values per schema column (all as text), transposed in C by zip."""
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
-            return {name: [] for name in names}
+            return {name: () for name in names}
         rows = [row for row in reader if row]
     columns = list(zip(*rows)) if rows else [()] * len(header)
+    del rows
     position = {name.upper(): index for index, name in enumerate(header)}
-    return {name: list(columns[position[name]]) if name in position else [""] * len(rows)
+    count = len(columns[0]) if columns else 0
+    return {name: columns[position[name]] if name in position else ("",) * count
             for name in names}
 
 
@@ -68,15 +84,13 @@ def _last_occurrences(ids: list[str]) -> list[int] | None:
     return sorted(last.values())
 
 
-def _typed(values: list[str], kind: str, name: str) -> np.ndarray:
+def _typed(values, kind: str, name: str) -> np.ndarray:
     if kind not in (NUMERICAL, TIMESTAMP):
         return np.array(values, dtype=object)
     dtype = np.float32 if name in _FLOAT32_COLUMNS else np.float64
-    if not values:
-        return np.empty(0, dtype=dtype)
-    text = np.array(values)   # fixed-width unicode; numpy parses it to float in C
-    empty = text == ""
-    if empty.any():
-        text = text.astype(f"<U{max(3, text.dtype.itemsize // 4)}")   # room for "nan"
-        text[empty] = "nan"
-    return text.astype(np.float64).astype(dtype, copy=False)
+    try:   # the common case, no empty cells: float() on each, straight into the array
+        parsed = np.fromiter(map(float, values), np.float64, len(values))
+    except ValueError:   # empty cells (nullable fields) read as NaN
+        parsed = np.fromiter((float(v) if v else np.nan for v in values), np.float64,
+                             len(values))
+    return parsed.astype(dtype, copy=False)
