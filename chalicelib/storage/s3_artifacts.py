@@ -41,8 +41,9 @@ class S3Artifacts(LocalArtifacts):
             self._open.add(folder)
             for item in self._listing(folder):
                 target = self.root / item["Key"][len(self.prefix) + 1:]
-                if self._etags.get(item["Key"]) == item["ETag"] and target.exists():
-                    continue
+                if target.exists() and (self._stamps.get(target) != _stamp(target)
+                                        or self._etags.get(item["Key"]) == item["ETag"]):
+                    continue  # written here and not flushed yet, or already the same
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self.s3.download_file(self.bucket, item["Key"], str(target))
                 self._etags[item["Key"]] = item["ETag"]
@@ -62,9 +63,11 @@ class S3Artifacts(LocalArtifacts):
                 for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                     if self._stamps.get(path) == _stamp(path):
                         continue
-                    self.s3.upload_file(str(path), self.bucket, self.key(path))
+                    key = self.key(path)
+                    self.s3.upload_file(str(path), self.bucket, key)
                     self._stamps[path] = _stamp(path)
-                    self._etags.pop(self.key(path), None)  # re-read its ETag on next pull
+                    self._etags[key] = self.s3.head_object(Bucket=self.bucket,
+                                                           Key=key)["ETag"]
                     uploaded += 1
             self._open.clear()
         return uploaded
