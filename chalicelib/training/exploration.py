@@ -60,8 +60,8 @@ def compute_item_statistics(index: dict[str, int], interactions, items,
     if previous is not None:
         stats.first_seen[:len(previous.first_seen)] = previous.first_seen
     columns = interactions.columns
-    users = np.asarray(columns.get("USER_ID", []), dtype=object)
-    item_col = np.asarray(columns.get("ITEM_ID", []), dtype=object)
+    users = np.asarray(columns.get("USER_ID", []), dtype=object).astype(str)
+    item_col = np.asarray(columns.get("ITEM_ID", []), dtype=object).astype(str)
     stamps = np.asarray(columns.get("TIMESTAMP", []), dtype=np.float64)
     rows = np.array([index.get(i, -1) for i in item_col], dtype=np.int64)
     known = rows >= 0

@@ -169,8 +169,8 @@ def impression_negatives(interactions, index: dict[str, int], limit: int) -> np.
     shown_column = interactions.columns.get("IMPRESSION")
     if shown_column is None or limit <= 0:
         return out
-    users = interactions.columns["USER_ID"]
-    items = interactions.columns["ITEM_ID"]
+    users = np.asarray(interactions.columns["USER_ID"], dtype=object).astype(str)
+    items = np.asarray(interactions.columns["ITEM_ID"], dtype=object).astype(str)
     clicked = set(zip(users.tolist(), items.tolist()))
     for event, shown in enumerate(shown_column):
         if not shown or not isinstance(shown, str):
