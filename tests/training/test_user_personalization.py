@@ -65,6 +65,14 @@ def test_registered_under_both_names(recipe, model):
     assert recipe.default_hyperparameters["hidden_dimension"] == "149"
 
 
+def test_hyperparameters_parse_as_personalize_passes_them():
+    from chalicelib.training.recipes.user_personalization import Settings
+    settings = Settings.parse({"hidden_dimension": "64", "bptt": "8", "recency_mask": "false"})
+    assert (settings.hidden_dimension, settings.bptt, settings.recency_mask) == (64, 8, False)
+    assert Settings.parse({"apply_recency_bias": "false"}).recency_mask is False  # v2 name
+    assert Settings.parse({}).max_percentile == 0.99
+
+
 def test_next_item_hit_rate_beats_popularity(model):
     test = sequential_data(num_users=60, seed=99).interactions.columns
     users, items = test["USER_ID"], test["ITEM_ID"]

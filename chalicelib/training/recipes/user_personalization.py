@@ -91,7 +91,9 @@ class Settings:
         return cls(
             hidden_dimension=max(2, int(float(values["hidden_dimension"]))),
             bptt=max(1, int(float(values["bptt"]))),
-            recency_mask=values["recency_mask"].strip().lower() in ("true", "1", "yes"),
+            # v2 names the same switch apply_recency_bias
+            recency_mask=values.get("apply_recency_bias", values["recency_mask"])
+            .strip().lower() in ("true", "1", "yes"),
             min_percentile=float(values["min_user_history_length_percentile"]),
             max_percentile=float(values["max_user_history_length_percentile"]),
             epochs=max(1, int(float(values["epochs"]))),
