@@ -9,14 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-os.environ.setdefault("PERSONALIZE_TEXT_ENCODER", "hashed")
-
-from chalicelib.training.data import (CATEGORICAL, ID, NUMERICAL, TEXTUAL, TIMESTAMP,  # noqa: E402
+from chalicelib.training.data import (CATEGORICAL, ID, NUMERICAL, TEXTUAL, TIMESTAMP,
                                       Table, TrainingData)
-from chalicelib.training.item_features import (HASH_BUCKETS, FeatureSpec,  # noqa: E402
+from chalicelib.training.item_features import (ENCODER_ENV, HASH_BUCKETS, FeatureSpec,
                                                fit_feature_spec, item_feature_matrix,
                                                nearest_neighbours)
-from chalicelib.training.recipes import get_recipe, load_model, save_model  # noqa: E402
+from chalicelib.training.recipes import get_recipe, load_model, save_model
 
 NOW = 1_700_000_000.0
 DAY = 86400.0
@@ -39,12 +37,18 @@ def sequential_data(num_users=160, seed=0):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # tiny models: thread hand-offs cost more than they save, worse on a busy machine
-    threads = torch.get_num_threads()
+def fast_environment():
+    # tiny models: thread hand-offs cost more than they save, worse on a busy machine;
+    # the hashed text encoder: no sentence-encoder load in unit tests
+    threads, encoder = torch.get_num_threads(), os.environ.get(ENCODER_ENV)
     torch.set_num_threads(1)
+    os.environ[ENCODER_ENV] = "hashed"
     yield
     torch.set_num_threads(threads)
+    if encoder is None:
+        os.environ.pop(ENCODER_ENV, None)
+    else:
+        os.environ[ENCODER_ENV] = encoder
 
 
 @pytest.fixture(scope="module")
@@ -299,3 +303,12 @@ def test_new_item_embedding_is_the_mean_of_its_metadata_neighbours(recipe, catal
     to_scifi = torch.cdist(new_row[None], weights[scifi_rows].mean(0, keepdim=True))
     to_drama = torch.cdist(new_row[None], weights[drama_rows].mean(0, keepdim=True))
     assert float(to_scifi) < float(to_drama)
+
+
+def test_text_encoder_missing_at_update_time_keeps_the_width(monkeypatch):
+    from chalicelib.training import item_features
+    monkeypatch.setattr(item_features, "_minilm_model", False)  # as if the load had failed
+    vectors = item_features.encode_texts(["a title"], item_features.MINILM, 384)
+    assert vectors.shape == (1, 384) and not vectors.any()
+    fallback = item_features.encode_texts(["a title"], item_features.HASHED_BOW, 256)
+    assert fallback.shape == (1, 256) and abs(np.linalg.norm(fallback) - 1) < 1e-5
