@@ -13,6 +13,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+pytest_plugins = ["tests.support.services"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
