@@ -28,7 +28,8 @@ def version_summary(version: dict) -> dict:
 class SolutionOperations(OperationsBase):
     def create_solution(self, ctx, name, datasetGroupArn, performHPO=False,
                         performAutoML=False, performAutoTraining=None, recipeArn=None,
-                        eventType=None, solutionConfig=None, tags=None):
+                        eventType=None, solutionConfig=None, tags=None,
+                        performIncrementalUpdate=None):
         self._parent(kinds.DATASET_GROUP, datasetGroupArn)
         if recipeArn is None and not performAutoML:
             raise InvalidInputException("recipeArn is required unless performAutoML is true.")
@@ -42,6 +43,7 @@ class SolutionOperations(OperationsBase):
             {"datasetGroupArn": datasetGroupArn, "recipeArn": recipe,
              "performHPO": bool(performHPO), "performAutoML": bool(performAutoML),
              "performAutoTraining": bool(performAutoTraining), "eventType": eventType,
+             "performIncrementalUpdate": bool(performIncrementalUpdate),
              "solutionConfig": solutionConfig or {}}, tags=tags)
         return {"solutionArn": doc["solutionArn"]}
 
