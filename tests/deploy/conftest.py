@@ -1,5 +1,5 @@
-"""Fixtures for the deployment tests: the Chalice app on a temporary SQLite data folder,
-and the shared LocalStack / moto server fixtures (tests/support/services.py)."""
+"""Fixtures for the deployment tests: the Chalice app on a temporary SQLite data folder.
+`localstack` and `moto_server` come from tests/support/services.py (tests/conftest.py)."""
 from __future__ import annotations
 
 import json
@@ -9,19 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-
-try:  # provided by tests/support/services.py; skip (not fail) where it is not there yet
-    from tests.support.services import localstack, moto_server  # noqa: F401
-except ImportError as missing:
-    _reason = f"tests/support/services.py is not available: {missing}"
-
-    @pytest.fixture(scope="session")
-    def localstack():
-        pytest.skip(_reason)
-
-    @pytest.fixture(scope="session")
-    def moto_server():
-        pytest.skip(_reason)
 
 
 def load_event(name: str) -> dict:
