@@ -5,7 +5,6 @@ from chalicelib import observability
 from chalicelib.api import build_gateway
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
-from chalicelib.storage.s3_artifacts import use_s3_artifacts
 from chalicelib.wire.gateway import HttpRequest
 from chalicelib.wire.router import rest_paths
 
@@ -19,7 +18,6 @@ def built():
     if _built is None:  # built once per Lambda container, on first use
         observability.configure()
         backend = build_backend(Settings.from_env())
-        use_s3_artifacts(backend)  # serverless stages: models and imports live in S3
         gateway_ = build_gateway(backend)
         gateway_.on_response = _observe
         _built = gateway_, backend
@@ -63,8 +61,7 @@ def automatic_updates(event):
     from chalicelib.scheduling.auto_update import run_automatic_updates
     backend = built()[1]
     updated = run_automatic_updates(backend)
-    if hasattr(backend.artifacts, "flush"):  # S3 mirror: publish the refreshed models
-        backend.artifacts.flush()
+    backend.artifacts.flush()  # the S3 mirror publishes the refreshed models
     return {"updated": updated}
 
 

@@ -55,6 +55,8 @@ def build_backend(settings: Settings, with_tasks: bool = True) -> Backend:
     backend = Backend(settings=settings, store=store, events=events,
                       artifacts=LocalArtifacts(settings.data_dir / "artifacts"),
                       registry=Registry(store, settings.settle_seconds))
+    from chalicelib.storage.s3_artifacts import use_s3_artifacts
+    use_s3_artifacts(backend)  # serverless stages: imports and models live in S3
     if with_tasks:
         from chalicelib.tasks import Tasks
         backend.tasks = Tasks(backend)

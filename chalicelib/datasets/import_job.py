@@ -40,6 +40,7 @@ def run_import_job(backend, job_arn: str) -> None:
             for old in folder.glob("*.csv"):
                 old.unlink()
         os.replace(partial, target)
+        backend.artifacts.flush()
         log.info("import %s: %s", job_arn, summary)
         registry.update(kinds.DATASET_IMPORT_JOB, job_arn,
                         lambda doc: doc.update(status=ACTIVE))

@@ -26,5 +26,9 @@ class LocalArtifacts:
     def model_dir(self, solution_version_arn: str) -> Path:
         return self.root / "models" / arn_key(solution_version_arn)
 
+    def flush(self) -> int:
+        """Publish what was written (the S3 mirror uploads; a local folder has nothing to do)."""
+        return 0
+
     def remove(self, path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)

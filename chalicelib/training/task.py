@@ -87,6 +87,7 @@ def train_version(backend, arn: str) -> None:
     directory = backend.artifacts.model_dir(arn)
     save_model(model, directory)
     (directory / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
+    backend.artifacts.flush()  # before ACTIVE: a campaign must find the model
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,
                    tunedHPOParams={"algorithmHyperParameters": params},
                    _metrics=metrics, _eventSeq=last_seq, recipeArn=recipe.arn)
