@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import csv
 import math
-from operator import itemgetter
 from collections import Counter
 from dataclasses import dataclass, field as dataclass_field
+from operator import itemgetter
 from typing import Callable, Iterable, Iterator, TextIO
 
 from chalicelib.datasets.schema import (CATEGORICAL, ID, TEXTUAL, TIMESTAMP, Field, Schema)

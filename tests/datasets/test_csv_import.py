@@ -219,6 +219,13 @@ def test_load_table_later_rows_win_for_items(tmp_path):
     assert table.columns["CREATION_TIMESTAMP"].dtype == np.float64
 
 
+def test_load_table_fills_columns_an_older_file_lacks(tmp_path):
+    old = write(tmp_path, "old.csv", "ITEM_ID,STOCK\ni1,4\n")   # before UpdateDataset
+    table = load_table([old], ITEMS)
+    assert list(table.columns) == ITEMS.names and len(table) == 1
+    assert table.columns["GENRES"].tolist() == [""] and np.isnan(table.columns["PRICE"][0])
+
+
 def test_load_table_round_trips_an_import(tmp_path):
     path = tmp_path / "in.csv"
     with open(path, "w", encoding="utf-8", newline="") as sink:
