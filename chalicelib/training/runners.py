@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from chalicelib.resources import kinds
@@ -31,7 +32,9 @@ def make_runner(backend):
     raise ValueError(f"unknown training runner {kind!r}")
 
 
-def _alive(pid: int | None) -> bool:
+def _alive(pid: int | None, arn: str | None = None) -> bool:
+    """Is `pid` a live (not zombie) process, and, where /proc tells, the task for `arn`
+    (a pid recorded before a reboot may name another process by now)?"""
     if not pid:
         return False
     try:
@@ -40,9 +43,20 @@ def _alive(pid: int | None) -> bool:
         return False
     try:  # a zombie child of ours is not alive
         waited, _ = os.waitpid(pid, os.WNOHANG)
-        return waited == 0
+        if waited != 0:
+            return False
     except ChildProcessError:
-        return True
+        pass   # not our child (its server died): /proc below says what it is
+    proc = Path(f"/proc/{pid}")
+    try:
+        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (OSError, IndexError):
+        return True   # no /proc here: os.kill's answer is all we have
+    return state not in ("Z", "X") and (arn is None or arn in command)
+
+
+ADOPTED_POLL_SECONDS = 0.5
 
 
 class ProcessRunner:
@@ -97,11 +111,33 @@ class ProcessRunner:
             finish_version(self.backend.registry, arn, CREATE_FAILED, "stopped")
 
     def recover(self) -> None:
-        """A version left running by a previous server process cannot be watched any more:
-        if its task is gone, it failed."""
+        """Versions left running by a previous server process: a task that is gone
+        failed; a task that survived its server is watched until it ends, and fails the
+        version if it ends without recording a result (killed, crashed)."""
         for version in self.backend.store.list(kinds.SOLUTION_VERSION.key):
-            if version["status"] in RUNNING and not _alive(version.get("_taskPid")):
-                finish_version(self.backend.registry, version["solutionVersionArn"],
-                               CREATE_FAILED,
+            arn = version["solutionVersionArn"]
+            if version["status"] not in RUNNING:
+                continue
+            pid = version.get("_taskPid")
+            if _alive(pid, arn):
+                log.info("watching training task %s (pid %s) left by a previous server",
+                         arn, pid)
+                threading.Thread(target=self._watch_adopted, args=(arn, pid), daemon=True,
+                                 name=f"adopt-{pid}").start()
+            else:
+                finish_version(self.backend.registry, arn, CREATE_FAILED,
                                "Training was interrupted: the endpoint restarted while the "
                                "training task was not running.")
+
+    def _watch_adopted(self, arn: str, pid: int) -> None:
+        """Not our child, so no wait(): poll until the process is gone."""
+        while _alive(pid, arn):
+            time.sleep(ADOPTED_POLL_SECONDS)
+        finish_version(self.backend.registry, arn, CREATE_FAILED,
+                       "Training task ended without recording a result (it was killed or "
+                       "crashed while the endpoint was restarting)."
+                       + self._last_output(arn))
+
+    def _last_output(self, arn: str) -> str:
+        words = self._last_words(arn, 0).split("Last output: ", 1)
+        return f" Last output: {words[1]}" if len(words) == 2 else ""
