@@ -131,9 +131,16 @@ class EventsProvider:
         self._lock = threading.Lock()
 
     # -- trackers ------------------------------------------------------------------------
-    def _tracker(self, tracking_id: str) -> dict:
-        """The tracker for a trackingId. Cached for a moment: finding it means listing every
-        tracker, which PutEvents must not do on each call."""
+    def _tracker(self, tracking_id: str, ctx) -> dict:
+        """The caller's tracker for a trackingId (another account's or region's is not
+        found). Cached for a moment: finding it means listing every tracker, which
+        PutEvents must not do on each call."""
+        tracker = self._any_tracker(tracking_id)
+        if not tracker["eventTrackerArn"].startswith(ctx.arn_prefix + ":"):
+            raise ResourceNotFoundException(f"The tracking ID {tracking_id} does not exist.")
+        return tracker
+
+    def _any_tracker(self, tracking_id: str) -> dict:
         now = time.monotonic()
         hit = self._trackers.get(tracking_id)
         if hit is not None and now - hit[0] < _TRACKER_TTL_SECONDS:
@@ -149,7 +156,7 @@ class EventsProvider:
 
     # -- interactions --------------------------------------------------------------------
     def put_events(self, ctx, trackingId, sessionId, eventList, userId=None):
-        group = self._tracker(trackingId)["datasetGroupArn"]
+        group = self._tracker(trackingId, ctx)["datasetGroupArn"]
         schema = self.schemas.fields(group).get("Interactions")
         rows = [event_row(e, userId, sessionId, i, schema) for i, e in enumerate(eventList)]
         self.backend.events.append_events(group, rows)
@@ -158,7 +165,7 @@ class EventsProvider:
         return {}
 
     def put_action_interactions(self, ctx, trackingId, actionInteractions):
-        group = self._tracker(trackingId)["datasetGroupArn"]
+        group = self._tracker(trackingId, ctx)["datasetGroupArn"]
         schema = self.schemas.fields(group).get("Action_Interactions")
         rows = []
         for index, interaction in enumerate(actionInteractions):

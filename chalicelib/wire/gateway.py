@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.errors import (InternalFailure, NotImplementedException,
-                               SerializationException, ServiceError,
+                               ResourceNotFoundException, SerializationException, ServiceError,
                                UnsupportedMediaTypeException)
 from chalicelib.wire import auth
 from chalicelib.wire.router import route
@@ -82,6 +82,7 @@ class Gateway:
             params = validate(found.operation.input_shape, _json_body(request.body))
             context = RequestContext(service, found.operation.name, caller.account_id,
                                      caller.region, request_id)
+            _check_arns_visible(params, context)
             handler = getattr(self.providers[service], method_name(found.operation.name), None)
             if handler is None:
                 raise NotImplementedException(
@@ -113,6 +114,22 @@ def _json_body(body: bytes) -> dict:
     if not isinstance(value, dict):
         raise SerializationException("The request body must be a JSON object")
     return value
+
+
+_PERSONALIZE_ARN = re.compile(r"arn:[^:]*:personalize:([^:]*):([^:]*):")
+
+
+def _check_arns_visible(params: dict, context: RequestContext) -> None:
+    """A resource ARN of another account or region names nothing the caller can see:
+    ResourceNotFoundException, as for an ARN that does not exist. (Recipes and other
+    catalogue ARNs name no account or region and are everyone's.)"""
+    for name, value in params.items():
+        if not (name.endswith("Arn") and isinstance(value, str)):
+            continue
+        match = _PERSONALIZE_ARN.match(value)
+        if match and all(match.groups()) and match.groups() != (context.region,
+                                                                context.account_id):
+            raise ResourceNotFoundException(f"Resource Arn {value} does not exist.")
 
 
 def _check_content_type(content_type: str | None, body: bytes) -> None:

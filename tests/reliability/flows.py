@@ -20,6 +20,14 @@ def _own_env(endpoint: Endpoint) -> dict:
     return {k: v for k, v in endpoint.env.items() if k.startswith("PERSONALIZE_")}
 
 
+def client_at(url: str, service: str, **kwargs):
+    """A boto3 client for a server known only by its URL (e.g. in a forked sender),
+    configured as Endpoint.client configures it."""
+    endpoint = Endpoint.__new__(Endpoint)
+    endpoint.url = url
+    return endpoint.client(service, **kwargs)
+
+
 def poll(condition, timeout: float = 60, every: float = 0.05, what: str = "condition"):
     """condition() until it is truthy; its value. AssertionError after `timeout`."""
     deadline = time.time() + timeout
