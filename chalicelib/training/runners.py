@@ -107,8 +107,13 @@ class ProcessRunner:
             process = self._processes.get(arn)
         if process is not None:
             os.killpg(process.pid, signal.SIGTERM)
-        else:  # not started by us (e.g. before a restart): nothing to kill
-            finish_version(self.backend.registry, arn, CREATE_FAILED, "stopped")
+            return
+        # Not started by this server: a task that survived a restart is stopped too (it
+        # leads its own session); its adopted watcher then records the end.
+        pid = (self.backend.store.get(kinds.SOLUTION_VERSION.key, arn) or {}).get("_taskPid")
+        if _alive(pid, arn):
+            os.killpg(pid, signal.SIGTERM)
+        finish_version(self.backend.registry, arn, CREATE_FAILED, "stopped")
 
     def recover(self) -> None:
         """Versions left running by a previous server process: a task that is gone

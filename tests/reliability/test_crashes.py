@@ -99,6 +99,17 @@ def test_task_killed_after_its_server_restarted_fails_the_version(training):
     assert version["status"] == "CREATE FAILED", version
 
 
+def test_a_surviving_task_can_be_stopped_after_a_restart(training):
+    arn, pid = running_task(training)
+    training["endpoint"] = restart(training["endpoint"])
+    FAULTS.append("kill -9 server, restart, StopSolutionVersionCreation")
+    personalize = training["endpoint"].client("personalize")
+    personalize.stop_solution_version_creation(solutionVersionArn=arn)
+    poll(lambda: not _process_exists(pid), what="the stopped task to end")
+    assert wait_for(lambda: personalize.describe_solution_version(solutionVersionArn=arn),
+                    ["solutionVersion", "status"], done=("CREATE STOPPED",)) == "CREATE STOPPED"
+
+
 def test_task_killed_while_the_server_is_down_fails_the_version(training):
     arn, pid = running_task(training)
     training["endpoint"].stop(kill=True)
