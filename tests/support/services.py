@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,7 +194,7 @@ class Service:
     """What a service fixture yields: ``endpoint_url``; ``pid`` and ``process``
     (the ManagedProcess) for tests that need them; ``port``."""
     endpoint_url: str
-    pid: int
+    pid: int | None
     port: int
     process: ManagedProcess | None = None
 
@@ -254,7 +255,19 @@ def localstack_process(port: int, data_dir: Path) -> ManagedProcess:
 @pytest.fixture(scope="session")
 def localstack(tmp_path_factory):
     """A real LocalStack (S3, EventBridge, Scheduler, STS, IAM) from .localstack-venv.
-    Missing install: skipped with LOCALSTACK_OPTIONAL=1, otherwise an error (CI has it)."""
+    Missing install: skipped with LOCALSTACK_OPTIONAL=1, otherwise an error (CI has it).
+    With TEST_LOCALSTACK_URL set (e.g. http://localhost:4566, a LocalStack already running
+    in Docker), that one is used instead and nothing is started (``pid`` is None)."""
+    external = os.environ.get("TEST_LOCALSTACK_URL")
+    if external:
+        external = external.rstrip("/")
+        try:
+            localstack_health(external)
+        except (OSError, ValueError) as error:
+            pytest.fail(f"TEST_LOCALSTACK_URL={external} does not answer: {error}",
+                        pytrace=False)
+        yield Service(external, None, urllib.parse.urlsplit(external).port or 4566, None)
+        return
     if not LOCALSTACK_PYTHON.exists():
         message = ("LocalStack is not installed in .localstack-venv: run `make localstack` "
                    "(or set LOCALSTACK_OPTIONAL=1 to skip these tests)")
