@@ -23,6 +23,28 @@ class OperationsBase:
         chunk, token = page(docs, next_token, max_results)
         return {key: chunk, "nextToken": token}
 
+    def _list_in(self, kind: Kind, ctx, key: str, next_token: str | None,
+                 max_results: int | None, field: str, value: str | None, *,
+                 live_only: bool = False) -> dict:
+        """`_list` of the records whose `field` is `value` (all of them when `value` is
+        None, as when a List request leaves its parent ARN out); with `live_only`, records
+        being deleted are left out too."""
+        def where(doc: dict) -> bool:
+            return ((value is None or doc.get(field) == value)
+                    and (not live_only or live(doc)))
+        return self._list(kind, ctx, key, next_token, max_results,
+                          where if value is not None or live_only else None)
+
+    def _create_job(self, kind: Kind, ctx, name: str, doc: dict,
+                    submit: Callable[[str], None], tags: list | None = None,
+                    **create_options) -> dict:
+        """Record a job that does not settle by itself (its background work moves it on),
+        hand its ARN to `submit`, and answer with that ARN."""
+        record = self.registry.create(kind, ctx.arn_prefix, name, doc, settles=False,
+                                      tags=tags, **create_options)
+        submit(record[kind.arn_field])
+        return {kind.arn_field: record[kind.arn_field]}
+
     def _parent(self, kind: Kind, arn: str) -> dict:
         """A resource the request names as its parent: InvalidInput if the ARN is of the
         wrong type, ResourceNotFound if it does not exist."""

@@ -1,6 +1,8 @@
 """Batch inference jobs: the API side. The work is chalicelib.batch.inference."""
 from __future__ import annotations
 
+from functools import partial
+
 from chalicelib.batch.jobs import check_s3_path
 from chalicelib.errors import InvalidInputException
 from chalicelib.resources import kinds
@@ -52,14 +54,12 @@ class BatchInferenceJobOperations(OperationsBase):
                 "is not available here.")
         # Same rules and defaults as a campaign's (members outside the shape never show).
         config = campaign_config(batchInferenceJobConfig, version["recipeArn"])
-        doc = self.registry.create(
-            kinds.BATCH_INFERENCE_JOB, ctx.arn_prefix, jobName,
+        from chalicelib.batch.inference import run_batch_inference
+        return self._create_job(
+            kinds.BATCH_INFERENCE_JOB, ctx, jobName,
             {**fields, "batchInferenceJobConfig": config,
              "batchInferenceJobMode": batchInferenceJobMode or "BATCH_INFERENCE"},
-            settles=False, tags=tags)
-        from chalicelib.batch.inference import run_batch_inference
-        self.backend.tasks.submit_batch(run_batch_inference, doc["batchInferenceJobArn"])
-        return {"batchInferenceJobArn": doc["batchInferenceJobArn"]}
+            partial(self.backend.tasks.submit_batch, run_batch_inference), tags=tags)
 
     def describe_batch_inference_job(self, ctx, batchInferenceJobArn):
         return {"batchInferenceJob": self.registry.get(kinds.BATCH_INFERENCE_JOB,
@@ -67,7 +67,5 @@ class BatchInferenceJobOperations(OperationsBase):
 
     def list_batch_inference_jobs(self, ctx, solutionVersionArn=None, nextToken=None,
                                   maxResults=None):
-        where = None if solutionVersionArn is None else (
-            lambda d: d["solutionVersionArn"] == solutionVersionArn)
-        return self._list(kinds.BATCH_INFERENCE_JOB, ctx, "batchInferenceJobs", nextToken,
-                          maxResults, where)
+        return self._list_in(kinds.BATCH_INFERENCE_JOB, ctx, "batchInferenceJobs", nextToken,
+                             maxResults, "solutionVersionArn", solutionVersionArn)

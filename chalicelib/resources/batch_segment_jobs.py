@@ -2,6 +2,8 @@
 The work is chalicelib.batch.inference.run_batch_segment."""
 from __future__ import annotations
 
+from functools import partial
+
 from chalicelib.errors import InvalidInputException
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase
@@ -20,10 +22,9 @@ class BatchSegmentJobOperations(OperationsBase):
             raise InvalidInputException(
                 f"Batch segment jobs need a solution version of a USER_SEGMENTATION recipe "
                 f"({', '.join(SEGMENT_RECIPES)}), not {version['recipeArn']}.")
-        doc = self.registry.create(kinds.BATCH_SEGMENT_JOB, ctx.arn_prefix, jobName, fields,
-                                   settles=False, tags=tags)
-        self.backend.tasks.submit_batch(run_batch_segment, doc["batchSegmentJobArn"])
-        return {"batchSegmentJobArn": doc["batchSegmentJobArn"]}
+        return self._create_job(kinds.BATCH_SEGMENT_JOB, ctx, jobName, fields,
+                                partial(self.backend.tasks.submit_batch, run_batch_segment),
+                                tags=tags)
 
     def describe_batch_segment_job(self, ctx, batchSegmentJobArn):
         return {"batchSegmentJob": self.registry.get(kinds.BATCH_SEGMENT_JOB,
@@ -31,7 +32,5 @@ class BatchSegmentJobOperations(OperationsBase):
 
     def list_batch_segment_jobs(self, ctx, solutionVersionArn=None, nextToken=None,
                                 maxResults=None):
-        where = None if solutionVersionArn is None else (
-            lambda d: d["solutionVersionArn"] == solutionVersionArn)
-        return self._list(kinds.BATCH_SEGMENT_JOB, ctx, "batchSegmentJobs", nextToken,
-                          maxResults, where)
+        return self._list_in(kinds.BATCH_SEGMENT_JOB, ctx, "batchSegmentJobs", nextToken,
+                             maxResults, "solutionVersionArn", solutionVersionArn)

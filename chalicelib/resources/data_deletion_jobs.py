@@ -1,6 +1,8 @@
 """Data deletion jobs: the API side. The work is chalicelib.batch.deletion."""
 from __future__ import annotations
 
+from functools import partial
+
 from chalicelib.batch.jobs import DELETION_STATUSES, check_s3_path
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase
@@ -11,14 +13,13 @@ class DataDeletionJobOperations(OperationsBase):
                                  tags=None):
         self._parent(kinds.DATASET_GROUP, datasetGroupArn)
         check_s3_path(dataSource.get("dataLocation"), "dataSource.dataLocation")
-        doc = self.registry.create(
-            kinds.DATA_DELETION_JOB, ctx.arn_prefix, jobName,
+        from chalicelib.batch.deletion import run_data_deletion
+        return self._create_job(
+            kinds.DATA_DELETION_JOB, ctx, jobName,
             {"jobName": jobName, "datasetGroupArn": datasetGroupArn,
              "dataSource": dataSource, "roleArn": roleArn},
-            settles=False, status=DELETION_STATUSES.pending, tags=tags)
-        from chalicelib.batch.deletion import run_data_deletion
-        self.backend.tasks.submit_batch(run_data_deletion, doc["dataDeletionJobArn"])
-        return {"dataDeletionJobArn": doc["dataDeletionJobArn"]}
+            partial(self.backend.tasks.submit_batch, run_data_deletion), tags=tags,
+            status=DELETION_STATUSES.pending)
 
     def describe_data_deletion_job(self, ctx, dataDeletionJobArn):
         return {"dataDeletionJob": self.registry.get(kinds.DATA_DELETION_JOB,
@@ -26,7 +27,5 @@ class DataDeletionJobOperations(OperationsBase):
 
     def list_data_deletion_jobs(self, ctx, datasetGroupArn=None, nextToken=None,
                                 maxResults=None):
-        where = None if datasetGroupArn is None else (
-            lambda d: d["datasetGroupArn"] == datasetGroupArn)
-        return self._list(kinds.DATA_DELETION_JOB, ctx, "dataDeletionJobs", nextToken,
-                          maxResults, where)
+        return self._list_in(kinds.DATA_DELETION_JOB, ctx, "dataDeletionJobs", nextToken,
+                             maxResults, "datasetGroupArn", datasetGroupArn)

@@ -1,6 +1,8 @@
 """Dataset export jobs: the API side. The work is chalicelib.batch.export."""
 from __future__ import annotations
 
+from functools import partial
+
 from chalicelib.batch.jobs import check_s3_path
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase
@@ -15,14 +17,12 @@ class DatasetExportJobOperations(OperationsBase):
         self.registry.get_active(kinds.DATASET, datasetArn)
         check_s3_path(jobOutput["s3DataDestination"]["path"],
                       "jobOutput.s3DataDestination.path")
-        doc = self.registry.create(
-            kinds.DATASET_EXPORT_JOB, ctx.arn_prefix, jobName,
+        from chalicelib.batch.export import run_dataset_export
+        return self._create_job(
+            kinds.DATASET_EXPORT_JOB, ctx, jobName,
             {"jobName": jobName, "datasetArn": datasetArn, "roleArn": roleArn,
              "jobOutput": jobOutput, "ingestionMode": ingestionMode or DEFAULT_INGESTION_MODE},
-            settles=False, tags=tags)
-        from chalicelib.batch.export import run_dataset_export
-        self.backend.tasks.submit_batch(run_dataset_export, doc["datasetExportJobArn"])
-        return {"datasetExportJobArn": doc["datasetExportJobArn"]}
+            partial(self.backend.tasks.submit_batch, run_dataset_export), tags=tags)
 
     def describe_dataset_export_job(self, ctx, datasetExportJobArn):
         return {"datasetExportJob": self.registry.get(kinds.DATASET_EXPORT_JOB,
@@ -30,6 +30,5 @@ class DatasetExportJobOperations(OperationsBase):
 
     def list_dataset_export_jobs(self, ctx, datasetArn=None, nextToken=None,
                                  maxResults=None):
-        where = None if datasetArn is None else (lambda d: d["datasetArn"] == datasetArn)
-        return self._list(kinds.DATASET_EXPORT_JOB, ctx, "datasetExportJobs", nextToken,
-                          maxResults, where)
+        return self._list_in(kinds.DATASET_EXPORT_JOB, ctx, "datasetExportJobs", nextToken,
+                             maxResults, "datasetArn", datasetArn)

@@ -5,7 +5,7 @@ from chalicelib.datasets.schema import check_schema_for_dataset, parse_schema
 from chalicelib.errors import InvalidInputException, ResourceInUseException
 from chalicelib.resources import kinds
 from chalicelib.resources.arns import arn_name
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.base import OperationsBase
 from chalicelib.resources.registry import CREATE_IN_PROGRESS, CREATE_PENDING
 
 DATASET_TYPES = {t.lower(): t for t in
@@ -39,8 +39,8 @@ class DatasetOperations(OperationsBase):
         return {"dataset": self.registry.get(kinds.DATASET, datasetArn)}
 
     def list_datasets(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
-        return self._list(kinds.DATASET, ctx, "datasets", nextToken, maxResults,
-                          _in_group(datasetGroupArn))
+        return self._list_in(kinds.DATASET, ctx, "datasets", nextToken, maxResults,
+                             "datasetGroupArn", datasetGroupArn, live_only=True)
 
     def update_dataset(self, ctx, datasetArn, schemaArn):
         dataset = self.registry.get_active(kinds.DATASET, datasetArn)
@@ -74,9 +74,3 @@ class DatasetOperations(OperationsBase):
                 f"{running[0]['datasetImportJobArn']}.")
         self.registry.delete(kinds.DATASET, datasetArn)
         self.backend.artifacts.remove(self.backend.artifacts.dataset_dir(datasetArn))
-
-
-def _in_group(dataset_group_arn):
-    if dataset_group_arn is None:
-        return live
-    return lambda d: d.get("datasetGroupArn") == dataset_group_arn and live(d)

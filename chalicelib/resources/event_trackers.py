@@ -29,10 +29,8 @@ class EventTrackerOperations(OperationsBase):
 
     def list_event_trackers(self, ctx, datasetGroupArn=None, nextToken=None,
                             maxResults=None):
-        where = live if datasetGroupArn is None else (
-            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
-        return self._list(kinds.EVENT_TRACKER, ctx, "eventTrackers", nextToken, maxResults,
-                          where)
+        return self._list_in(kinds.EVENT_TRACKER, ctx, "eventTrackers", nextToken, maxResults,
+                             "datasetGroupArn", datasetGroupArn, live_only=True)
 
     def delete_event_tracker(self, ctx, eventTrackerArn):
         self.registry.get(kinds.EVENT_TRACKER, eventTrackerArn)

@@ -6,7 +6,7 @@ from chalicelib.errors import InvalidInputException
 from chalicelib.events.schema_fields import BOOLEAN, TEXTUAL, group_field_kinds
 from chalicelib.filters import parse_filter
 from chalicelib.resources import kinds
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.base import OperationsBase
 
 
 def check_filter_fields(flt, datasets: dict[str, dict[str, str]]) -> None:
@@ -48,9 +48,8 @@ class FilterOperations(OperationsBase):
         return {"filter": self.registry.get(kinds.FILTER, filterArn)}
 
     def list_filters(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
-        where = live if datasetGroupArn is None else (
-            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
-        return self._list(kinds.FILTER, ctx, "Filters", nextToken, maxResults, where)
+        return self._list_in(kinds.FILTER, ctx, "Filters", nextToken, maxResults,
+                             "datasetGroupArn", datasetGroupArn, live_only=True)
 
     def delete_filter(self, ctx, filterArn):
         self.registry.get(kinds.FILTER, filterArn)

@@ -18,14 +18,12 @@ class ImportJobOperations(OperationsBase):
         if not location or not location.startswith("s3://"):
             raise InvalidInputException(
                 f"dataSource.dataLocation must be an s3:// path, got {location!r}.")
-        doc = self.registry.create(
-            kinds.DATASET_IMPORT_JOB, ctx.arn_prefix, jobName,
+        return self._create_job(
+            kinds.DATASET_IMPORT_JOB, ctx, jobName,
             {"jobName": jobName, "datasetArn": datasetArn, "dataSource": dataSource,
              "roleArn": roleArn, "importMode": importMode or "FULL",
              "publishAttributionMetricsToS3": publishAttributionMetricsToS3},
-            settles=False, tags=tags)
-        self.backend.tasks.submit_import(doc["datasetImportJobArn"])
-        return {"datasetImportJobArn": doc["datasetImportJobArn"]}
+            self.backend.tasks.submit_import, tags=tags)
 
     def describe_dataset_import_job(self, ctx, datasetImportJobArn):
         return {"datasetImportJob": self.registry.get(kinds.DATASET_IMPORT_JOB,
@@ -33,6 +31,5 @@ class ImportJobOperations(OperationsBase):
 
     def list_dataset_import_jobs(self, ctx, datasetArn=None, nextToken=None,
                                  maxResults=None):
-        where = None if datasetArn is None else (lambda d: d["datasetArn"] == datasetArn)
-        return self._list(kinds.DATASET_IMPORT_JOB, ctx, "datasetImportJobs", nextToken,
-                          maxResults, where)
+        return self._list_in(kinds.DATASET_IMPORT_JOB, ctx, "datasetImportJobs", nextToken,
+                             maxResults, "datasetArn", datasetArn)

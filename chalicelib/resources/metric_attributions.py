@@ -84,10 +84,8 @@ class MetricAttributionOperations(OperationsBase):
 
     def list_metric_attributions(self, ctx, datasetGroupArn=None, nextToken=None,
                                  maxResults=None):
-        where = live if datasetGroupArn is None else (
-            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
-        return self._list(kinds.METRIC_ATTRIBUTION, ctx, "metricAttributions", nextToken,
-                          maxResults, where)
+        return self._list_in(kinds.METRIC_ATTRIBUTION, ctx, "metricAttributions", nextToken,
+                             maxResults, "datasetGroupArn", datasetGroupArn, live_only=True)
 
     def list_metric_attribution_metrics(self, ctx, metricAttributionArn=None,
                                         nextToken=None, maxResults=None):

@@ -135,10 +135,8 @@ class RecommenderOperations(OperationsBase):
         return {"recommender": self._recommender(recommenderArn)}
 
     def list_recommenders(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
-        where = live if datasetGroupArn is None else (
-            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
-        result = self._list(kinds.RECOMMENDER, ctx, "recommenders", nextToken, maxResults,
-                            where)
+        result = self._list_in(kinds.RECOMMENDER, ctx, "recommenders", nextToken, maxResults,
+                               "datasetGroupArn", datasetGroupArn, live_only=True)
         result["recommenders"] = [synced(self.registry, d) for d in result["recommenders"]]
         return result
 

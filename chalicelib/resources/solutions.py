@@ -51,9 +51,8 @@ class SolutionOperations(OperationsBase):
         return {"solution": self.registry.get(kinds.SOLUTION, solutionArn)}
 
     def list_solutions(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
-        where = live if datasetGroupArn is None else (
-            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
-        return self._list(kinds.SOLUTION, ctx, "solutions", nextToken, maxResults, where)
+        return self._list_in(kinds.SOLUTION, ctx, "solutions", nextToken, maxResults,
+                             "datasetGroupArn", datasetGroupArn, live_only=True)
 
     def delete_solution(self, ctx, solutionArn):
         self.registry.get(kinds.SOLUTION, solutionArn)
@@ -115,9 +114,8 @@ class SolutionOperations(OperationsBase):
     def list_solution_versions(self, ctx, solutionArn=None, nextToken=None, maxResults=None):
         if solutionArn is not None:
             self.registry.get(kinds.SOLUTION, solutionArn)
-        where = None if solutionArn is None else (lambda d: d["solutionArn"] == solutionArn)
-        return self._list(kinds.SOLUTION_VERSION, ctx, "solutionVersions", nextToken,
-                          maxResults, where)
+        return self._list_in(kinds.SOLUTION_VERSION, ctx, "solutionVersions", nextToken,
+                             maxResults, "solutionArn", solutionArn)
 
     def stop_solution_version_creation(self, ctx, solutionVersionArn):
         version = self.registry.get(kinds.SOLUTION_VERSION, solutionVersionArn)
