@@ -9,7 +9,6 @@ item rows of the interactions, and a masked top-k.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import torch
 
 from chalicelib.training.data import TrainingData
 from chalicelib.training.recipes.base import Log, Model, Recipe, Scored, _quiet
+from chalicelib.training.recipes.persistence import load_arrays, save_arrays
 
 NAME = "aws-popularity-count"
 COUNTS_FILE = "popularity.npz"
@@ -111,20 +111,14 @@ class PopularityModel(Model):
                                    num_results, mask)
 
     def save(self, directory: Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez(directory / COUNTS_FILE, counts=self.counts)
-        (directory / META_FILE).write_text(json.dumps({
+        save_arrays(directory, COUNTS_FILE, META_FILE, {"counts": self.counts}, {
             "recipe": self.recipe_name, "item_ids": self.item_ids,
-            "event_type": self.event_type}))
+            "event_type": self.event_type})
 
     @classmethod
     def load(cls, directory: Path) -> "PopularityModel":
-        directory = Path(directory)
-        meta = json.loads((directory / META_FILE).read_text())
-        with np.load(directory / COUNTS_FILE) as arrays:
-            counts = arrays["counts"]
-        return cls(meta["item_ids"], counts, meta["event_type"], meta["recipe"])
+        meta, arrays = load_arrays(directory, COUNTS_FILE, META_FILE)
+        return cls(meta["item_ids"], arrays["counts"], meta["event_type"], meta["recipe"])
 
 
 class PopularityRecipe(Recipe):

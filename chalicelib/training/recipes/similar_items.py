@@ -19,7 +19,6 @@ a mask lookup and, when the list runs short, a top-k over popularity.
 """
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import torch
 
 from chalicelib.training.data import TrainingData
 from chalicelib.training.recipes.base import Log, Model, Recipe, Scored, _quiet
+from chalicelib.training.recipes.persistence import load_arrays, save_arrays
 from chalicelib.training.recipes.popularity import (allowed_items, catalogue_ids, item_rows,
                                                     top_scored)
 
@@ -211,20 +211,16 @@ class RelatedItemsModel(Model):
         return picked
 
     def save(self, directory: Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez(directory / STATE_FILE, indptr=self.indptr, neighbours=self.neighbours,
-                 scores=self.scores, popularity=self.popularity)
-        (directory / META_FILE).write_text(json.dumps({"recipe": self.recipe_name,
-                                                       "item_ids": self.item_ids}))
+        save_arrays(directory, STATE_FILE, META_FILE,
+                    {"indptr": self.indptr, "neighbours": self.neighbours,
+                     "scores": self.scores, "popularity": self.popularity},
+                    {"recipe": self.recipe_name, "item_ids": self.item_ids})
 
     @classmethod
     def load(cls, directory: Path) -> "RelatedItemsModel":
-        directory = Path(directory)
-        meta = json.loads((directory / META_FILE).read_text())
-        with np.load(directory / STATE_FILE) as a:
-            return cls(meta["item_ids"], a["indptr"], a["neighbours"], a["scores"],
-                       a["popularity"], meta["recipe"])
+        meta, a = load_arrays(directory, STATE_FILE, META_FILE)
+        return cls(meta["item_ids"], a["indptr"], a["neighbours"], a["scores"],
+                   a["popularity"], meta["recipe"])
 
 
 class RelatedItemsRecipe(Recipe):

@@ -13,7 +13,6 @@ interactions in the last two windows AWS falls back to popularity, and so do we.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import torch
 
 from chalicelib.training.data import TrainingData
 from chalicelib.training.recipes.base import Log, Model, Recipe, Scored, _quiet
+from chalicelib.training.recipes.persistence import load_arrays, save_arrays
 from chalicelib.training.recipes.popularity import (catalogue_ids, event_type_of, item_rows,
                                                     recommend_by_scores, selected_events)
 
@@ -90,20 +90,14 @@ class TrendingModel(Model):
                                    num_results, mask)
 
     def save(self, directory: Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez(directory / STATE_FILE, scores=self.trend)
-        (directory / META_FILE).write_text(json.dumps({
+        save_arrays(directory, STATE_FILE, META_FILE, {"scores": self.trend}, {
             "recipe": self.recipe_name, "item_ids": self.item_ids,
-            "frequency": self.frequency, "event_type": self.event_type}))
+            "frequency": self.frequency, "event_type": self.event_type})
 
     @classmethod
     def load(cls, directory: Path) -> "TrendingModel":
-        directory = Path(directory)
-        meta = json.loads((directory / META_FILE).read_text())
-        with np.load(directory / STATE_FILE) as arrays:
-            scores = arrays["scores"]
-        return cls(meta["item_ids"], scores, meta["frequency"], meta["event_type"],
+        meta, arrays = load_arrays(directory, STATE_FILE, META_FILE)
+        return cls(meta["item_ids"], arrays["scores"], meta["frequency"], meta["event_type"],
                    meta["recipe"])
 
 
