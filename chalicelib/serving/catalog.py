@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -262,50 +262,47 @@ class CatalogCache:
         schema = self.backend.registry.store.get(kinds.SCHEMA.key, dataset["schemaArn"])
         return field_kinds(schema["schema"]) if schema else {}
 
-    def items(self, key: tuple, group: str, item_ids: list[str]) -> ItemCatalog:
-        """key: (solution version arn, revision): a new model revision gets a new catalog."""
-        hit = self._items.get(key)
-        if hit is not None:
-            return hit[1]
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None:
-                dataset = self._datasets(group).get("Items")
-                table = {} if dataset is None else load_dataset_table(
-                    self.backend, dataset, "ITEM_ID")
-                kinds_ = {} if dataset is None else self._field_kinds(dataset)
-                for old in [k for k in self._items if k[0] == key[0]]:
-                    del self._items[old]   # an older revision of the same version
-                hit = self._items[key] = (group, ItemCatalog(item_ids, table, kinds_))
-        return hit[1]
-
-    def users(self, group: str) -> UserDirectory:
-        directory = self._users.get(group)
-        if directory is None:
-            with self._lock:
-                directory = self._users.get(group)
-                if directory is None:
-                    dataset = self._datasets(group).get("Users")
-                    table = {} if dataset is None else load_dataset_table(
-                        self.backend, dataset, "USER_ID")
-                    directory = self._users[group] = UserDirectory(table)
-        return directory
-
-    def interactions(self, group: str) -> InteractionTypes:
-        found = self._interactions.get(group)
+    def _cached(self, cache: dict, key, build: Callable[[], Any]):
+        """cache[key], built once under the lock when missing (reads take no lock)."""
+        found = cache.get(key)
         if found is None:
             with self._lock:
-                found = self._interactions.get(group)
+                found = cache.get(key)
                 if found is None:
-                    dataset = self._datasets(group).get("Interactions")
-                    table = {}
-                    if dataset is not None:
-                        files = sorted(self.backend.artifacts.dataset_dir(
-                            dataset["datasetArn"]).glob("*.csv"))
-                        if files:
-                            table = load_dataset_table(self.backend, dataset, "")
-                    found = self._interactions[group] = InteractionTypes(table)
+                    found = cache[key] = build()
         return found
+
+    def items(self, key: tuple, group: str, item_ids: list[str]) -> ItemCatalog:
+        """key: (solution version arn, revision): a new model revision gets a new catalog."""
+        def build():
+            dataset = self._datasets(group).get("Items")
+            table = {} if dataset is None else load_dataset_table(
+                self.backend, dataset, "ITEM_ID")
+            kinds_ = {} if dataset is None else self._field_kinds(dataset)
+            for old in [k for k in self._items if k[0] == key[0]]:
+                del self._items[old]   # an older revision of the same version
+            return (group, ItemCatalog(item_ids, table, kinds_))
+        return self._cached(self._items, key, build)[1]
+
+    def users(self, group: str) -> UserDirectory:
+        def build():
+            dataset = self._datasets(group).get("Users")
+            table = {} if dataset is None else load_dataset_table(
+                self.backend, dataset, "USER_ID")
+            return UserDirectory(table)
+        return self._cached(self._users, group, build)
+
+    def interactions(self, group: str) -> InteractionTypes:
+        def build():
+            dataset = self._datasets(group).get("Interactions")
+            table = {}
+            if dataset is not None:
+                files = sorted(self.backend.artifacts.dataset_dir(
+                    dataset["datasetArn"]).glob("*.csv"))
+                if files:
+                    table = load_dataset_table(self.backend, dataset, "")
+            return InteractionTypes(table)
+        return self._cached(self._interactions, group, build)
 
     def on_records(self, group: str, dataset_type: str, rows: list[dict]) -> None:
         if dataset_type == "Items":
