@@ -24,6 +24,17 @@ ITEMS_SCHEMA = {
                {"name": "GENRES", "type": "string", "categorical": True}],
     "version": "1.0"}
 GENRES = ["Comedy", "Drama", "Action"]
+# Items with a categorical GENRE and a numerical PRICE, Users with a categorical TIER:
+# the metadata the events and serving tests write and filter on.
+GENRE_PRICE_ITEMS_SCHEMA = {
+    "type": "record", "name": "Items", "fields": [
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "GENRE", "type": "string", "categorical": True},
+        {"name": "PRICE", "type": "float"}], "version": "1.0"}
+TIER_USERS_SCHEMA = {
+    "type": "record", "name": "Users", "fields": [
+        {"name": "USER_ID", "type": "string"},
+        {"name": "TIER", "type": "string", "categorical": True}], "version": "1.0"}
 
 
 def code(error: ClientError) -> str:

@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.storage.sqlite import SqliteDatabase, SqliteEventStore
+from tests.api.builders import GENRE_PRICE_ITEMS_SCHEMA, TIER_USERS_SCHEMA, code
 from tests.conftest import wait_for
 
 SCHEMAS = {
@@ -13,18 +14,9 @@ SCHEMAS = {
         {"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
         {"name": "EVENT_TYPE", "type": "string"}, {"name": "TIMESTAMP", "type": "long"},
         {"name": "DEVICE", "type": ["null", "string"]}], "version": "1.0"},
-    "Items": {"type": "record", "name": "Items", "fields": [
-        {"name": "ITEM_ID", "type": "string"},
-        {"name": "GENRE", "type": "string", "categorical": True},
-        {"name": "PRICE", "type": "float"}], "version": "1.0"},
-    "Users": {"type": "record", "name": "Users", "fields": [
-        {"name": "USER_ID", "type": "string"},
-        {"name": "TIER", "type": "string", "categorical": True}], "version": "1.0"},
+    "Items": GENRE_PRICE_ITEMS_SCHEMA,
+    "Users": TIER_USERS_SCHEMA,
 }
-
-
-def code(error: ClientError) -> str:
-    return error.response["Error"]["Code"]
 
 
 @pytest.fixture(scope="module")

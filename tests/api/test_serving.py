@@ -1,8 +1,6 @@
 """personalize-runtime through boto3 over HTTP on a small trained campaign: filters (items,
 interactions, CurrentUser), PutItems visible at once, metadataColumns, promotions; and
 CreateFilter's checks against the dataset group's schemas."""
-import csv
-import io
 import json
 import random
 import time
@@ -10,6 +8,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.builders import (GENRE_PRICE_ITEMS_SCHEMA, TIER_USERS_SCHEMA, code,
+                                csv_bytes)
 from tests.conftest import wait_for
 
 GENRES = ["comedy", "drama", "action", "horror"]
@@ -18,22 +18,9 @@ SCHEMAS = {
         {"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
         {"name": "EVENT_TYPE", "type": "string"}, {"name": "TIMESTAMP", "type": "long"}],
         "version": "1.0"},
-    "Items": {"type": "record", "name": "Items", "fields": [
-        {"name": "ITEM_ID", "type": "string"},
-        {"name": "GENRE", "type": "string", "categorical": True},
-        {"name": "PRICE", "type": "float"}], "version": "1.0"},
-    "Users": {"type": "record", "name": "Users", "fields": [
-        {"name": "USER_ID", "type": "string"},
-        {"name": "TIER", "type": "string", "categorical": True}], "version": "1.0"},
+    "Items": GENRE_PRICE_ITEMS_SCHEMA,
+    "Users": TIER_USERS_SCHEMA,
 }
-
-
-def csv_bytes(header, rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode()
 
 
 def synthetic():
@@ -45,10 +32,6 @@ def synthetic():
     return {"Interactions": (["USER_ID", "ITEM_ID", "EVENT_TYPE", "TIMESTAMP"], interactions),
             "Items": (["ITEM_ID", "GENRE", "PRICE"], items),
             "Users": (["USER_ID", "TIER"], users)}
-
-
-def code(error: ClientError) -> str:
-    return error.response["Error"]["Code"]
 
 
 @pytest.fixture(scope="module")
