@@ -71,24 +71,18 @@ def endpoint(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def personalize(endpoint):
-    return endpoint.client("personalize")
+def _client_fixture(name: str, service: str):
+    """The session fixture `name`: a boto3 client for `service` on the shared endpoint."""
+    @pytest.fixture(scope="session", name=name)
+    def client(endpoint):
+        return endpoint.client(service)
+    return client
 
 
-@pytest.fixture(scope="session")
-def runtime(endpoint):
-    return endpoint.client("personalize-runtime")
-
-
-@pytest.fixture(scope="session")
-def events(endpoint):
-    return endpoint.client("personalize-events")
-
-
-@pytest.fixture(scope="session")
-def s3(endpoint):
-    return endpoint.client("s3")
+personalize = _client_fixture("personalize", "personalize")
+runtime = _client_fixture("runtime", "personalize-runtime")
+events = _client_fixture("events", "personalize-events")
+s3 = _client_fixture("s3", "s3")
 
 
 def wait_for(describe, status_path, done=("ACTIVE", "CREATE FAILED"), timeout=300):
