@@ -1,0 +1,65 @@
+"""Automatic updates through the running endpoint: a new item imported after training
+becomes recommendable without a new solution version; versions trained with UPDATE are
+not auto-updated."""
+import json
+import time
+import urllib.request
+
+from tests.api.builders import ROLE, build_group, csv_bytes, ready, train
+
+EXPLORE_ALL = {"itemExplorationConfig": {"explorationWeight": "1.0",
+                                         "explorationItemAgeCutOff": "30"}}
+
+
+def run_automatic_updates(endpoint) -> list[str]:
+    request = urllib.request.Request(endpoint.url + "/_personalize/automatic-updates",
+                                     data=b"", method="POST")
+    return json.loads(urllib.request.urlopen(request, timeout=300).read())["updated"]
+
+
+def recommended(runtime, campaign, user="u1"):
+    items = runtime.get_recommendations(campaignArn=campaign, userId=user, numResults=100)
+    return [i["itemId"] for i in items["itemList"]]
+
+
+def test_new_item_is_folded_in_and_update_versions_are_left_alone(
+        endpoint, personalize, runtime, s3):
+    arns = build_group(personalize, s3, "auto-upd", with_items=True)
+    solution, full = train(personalize, arns["group"], "auto-upd-sol",
+                           "aws-user-personalization",
+                           solutionConfig={"algorithmHyperParameters": {"epochs": "1"}})
+    campaign = personalize.create_campaign(name="auto-upd-camp", solutionVersionArn=full,
+                                           campaignConfig=EXPLORE_ALL)["campaignArn"]
+    ready(lambda: personalize.describe_campaign(campaignArn=campaign), ["campaign", "status"])
+    assert "i999" not in recommended(runtime, campaign)
+    before = personalize.describe_campaign(campaignArn=campaign)["campaign"]
+
+    s3.put_object(
+        Bucket=arns["bucket"], Key="new-items.csv",
+        Body=csv_bytes(["ITEM_ID", "GENRES"], [("i999", "Comedy")]))
+    job = personalize.create_dataset_import_job(
+        jobName="auto-upd-new-items", datasetArn=arns["Items"], roleArn=ROLE,
+        importMode="INCREMENTAL",
+        dataSource={"dataLocation": f"s3://{arns['bucket']}/new-items.csv"}
+    )["datasetImportJobArn"]
+    ready(lambda: personalize.describe_dataset_import_job(datasetImportJobArn=job),
+          ["datasetImportJob", "status"])
+
+    assert full in run_automatic_updates(endpoint)
+    assert "i999" in recommended(runtime, campaign)
+    versions = personalize.list_solution_versions(solutionArn=solution)["solutionVersions"]
+    assert [v["solutionVersionArn"] for v in versions] == [full]  # no new version
+    after = personalize.describe_campaign(campaignArn=campaign)["campaign"]
+    assert after["lastUpdatedDateTime"] > before["lastUpdatedDateTime"]
+
+    update = personalize.create_solution_version(solutionArn=solution,
+                                                 trainingMode="UPDATE")["solutionVersionArn"]
+    ready(lambda: personalize.describe_solution_version(solutionVersionArn=update),
+          ["solutionVersion", "status"])
+    personalize.update_campaign(campaignArn=campaign, solutionVersionArn=update)
+    deadline = time.time() + 30
+    while personalize.describe_campaign(campaignArn=campaign)["campaign"]["status"] != "ACTIVE":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    updated = run_automatic_updates(endpoint)
+    assert update not in updated and full not in updated
