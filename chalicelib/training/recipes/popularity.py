@@ -90,25 +90,33 @@ def recommend_by_scores(item_ids, index, scores: torch.Tensor, history, num_resu
     return picked
 
 
+class FixedScoresModel(Model):
+    """A model that gives every user the same score per item (popularity, trending):
+    recommend_by_scores over them."""
+
+    def __init__(self, item_ids: list[str], scores: np.ndarray, recipe_name: str):
+        self.recipe_name = recipe_name
+        self.item_ids = list(item_ids)
+        self.index = {item: row for row, item in enumerate(self.item_ids)}
+        self._scores = torch.from_numpy(scores).float()
+
+    def recommend(self, user_id, history, num_results, mask=None, exploration_weight=0.3,
+                  exploration_item_age_cut_off=30.0, now=None) -> Scored:
+        return recommend_by_scores(self.item_ids, self.index, self._scores, history,
+                                   num_results, mask)
+
+
 # --- the recipe ---------------------------------------------------------------------------
 
-class PopularityModel(Model):
+class PopularityModel(FixedScoresModel):
     recipe_name = NAME
 
     def __init__(self, item_ids: list[str], counts: np.ndarray, event_type: str | None,
                  recipe_name: str = NAME):
-        self.recipe_name = recipe_name
-        self.item_ids = list(item_ids)
-        self.index = {item: row for row, item in enumerate(self.item_ids)}
         self.counts = np.asarray(counts, dtype=np.float64)
         self.event_type = event_type
         top = self.counts.max() if len(self.counts) else 0.0
-        self.scores = torch.from_numpy(self.counts / top if top > 0 else self.counts).float()
-
-    def recommend(self, user_id, history, num_results, mask=None, exploration_weight=0.3,
-                  exploration_item_age_cut_off=30.0, now=None) -> Scored:
-        return recommend_by_scores(self.item_ids, self.index, self.scores, history,
-                                   num_results, mask)
+        super().__init__(item_ids, self.counts / top if top > 0 else self.counts, recipe_name)
 
     def save(self, directory: Path) -> None:
         save_arrays(directory, COUNTS_FILE, META_FILE, {"counts": self.counts}, {

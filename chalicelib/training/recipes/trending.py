@@ -17,13 +17,12 @@ import re
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from chalicelib.training.data import TrainingData
-from chalicelib.training.recipes.base import Log, Model, Recipe, Scored, _quiet
+from chalicelib.training.recipes.base import Log, Model, Recipe, _quiet
 from chalicelib.training.recipes.persistence import load_arrays, save_arrays
-from chalicelib.training.recipes.popularity import (catalogue_ids, event_type_of, item_rows,
-                                                    recommend_by_scores, selected_events)
+from chalicelib.training.recipes.popularity import (FixedScoresModel, catalogue_ids,
+                                                    event_type_of, item_rows, selected_events)
 
 NAME = "aws-trending-now"
 STATE_FILE = "trending.npz"
@@ -71,23 +70,15 @@ def trend_scores(rows: np.ndarray, stamps: np.ndarray, size: int,
     return score, recent, earlier
 
 
-class TrendingModel(Model):
+class TrendingModel(FixedScoresModel):
     recipe_name = NAME
 
     def __init__(self, item_ids: list[str], scores: np.ndarray, frequency: str,
                  event_type: str | None, recipe_name: str = NAME):
-        self.recipe_name = recipe_name
-        self.item_ids = list(item_ids)
-        self.index = {item: row for row, item in enumerate(self.item_ids)}
         self.trend = np.asarray(scores, dtype=np.float64)
         self.frequency = frequency
         self.event_type = event_type
-        self._scores = torch.from_numpy(self.trend).float()
-
-    def recommend(self, user_id, history, num_results, mask=None, exploration_weight=0.3,
-                  exploration_item_age_cut_off=30.0, now=None) -> Scored:
-        return recommend_by_scores(self.item_ids, self.index, self._scores, history,
-                                   num_results, mask)
+        super().__init__(item_ids, self.trend, recipe_name)
 
     def save(self, directory: Path) -> None:
         save_arrays(directory, STATE_FILE, META_FILE, {"scores": self.trend}, {
