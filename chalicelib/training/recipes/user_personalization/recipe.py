@@ -1,0 +1,126 @@
+"""The recipe: FULL training (features, windows, Trainer) and UPDATE (new items from their
+metadata neighbours, fresh statistics, the GRU untouched)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from chalicelib.training.data import TrainingData
+from chalicelib.training.exploration import compute_item_statistics
+from chalicelib.training.item_features import (fit_feature_spec,
+                                               item_feature_matrix, nearest_neighbours)
+from chalicelib.training.recipes.base import Log, Model, Recipe, _quiet
+from chalicelib.training.recipes.popularity import catalogue_ids
+from chalicelib.training.recipes.user_personalization.model import (NAME,
+                                                                    UserPersonalizationModel)
+from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
+from chalicelib.training.recipes.user_personalization.sequences import (build_windows,
+                                                                        impression_negatives,
+                                                                        kept_users)
+from chalicelib.training.recipes.user_personalization.settings import (DEFAULT_HYPERPARAMETERS,
+                                                                       Settings)
+from chalicelib.training.recipes.user_personalization.trainer import Trainer
+
+NEIGHBOURS = 10  # metadata neighbours averaged to initialise a new item's ID embedding
+
+
+def initialise_cold_rows(network: SequenceNetwork, features: torch.Tensor,
+                         warm: np.ndarray, cold: np.ndarray, popularity: np.ndarray) -> None:
+    """ID embedding and bias of cold items = mean over their NEIGHBOURS nearest warm items
+    in metadata space (the most popular warm items when there is no metadata to compare)."""
+    if len(cold) == 0 or len(warm) == 0:
+        return
+    feats = features.numpy()
+    has_metadata = feats[cold, 0] > 0
+    neighbours = np.empty((len(cold), min(NEIGHBOURS, len(warm))), dtype=np.int64)
+    popular = warm[np.argsort(-popularity[warm], kind="stable")[:neighbours.shape[1]]]
+    neighbours[:] = popular
+    if has_metadata.any() and (feats[warm, 0] > 0).any():
+        described = warm[feats[warm, 0] > 0]
+        near = nearest_neighbours(feats[described], feats[cold[has_metadata]],
+                                  neighbours.shape[1])
+        if near.shape[1] == neighbours.shape[1]:
+            neighbours[has_metadata] = described[near]
+    with torch.no_grad():
+        embedding = network.item_embedding.weight
+        bias = network.item_bias.weight
+        index = torch.from_numpy(neighbours)
+        embedding[torch.from_numpy(cold)] = embedding[index].mean(1)
+        bias[torch.from_numpy(cold)] = bias[index].mean(1)
+
+
+class UserPersonalizationRecipe(Recipe):
+    name = NAME
+    recipe_type = "USER_PERSONALIZATION"
+    default_hyperparameters = dict(DEFAULT_HYPERPARAMETERS)
+    model_class = UserPersonalizationModel
+
+    def train(self, data: TrainingData, hyperparameters: dict[str, str], seed: int = 0,
+              log: Log = _quiet) -> UserPersonalizationModel:
+        settings = Settings.parse(hyperparameters)
+        torch.manual_seed(seed)
+        item_ids = catalogue_ids(data)
+        index = {item: row for row, item in enumerate(item_ids)}
+        spec = fit_feature_spec(data.items)
+        features = torch.from_numpy(item_feature_matrix(spec, data.items, item_ids))
+        table = data.interactions
+        users = np.asarray(table.columns["USER_ID"], dtype=object).astype(str)
+        rows = np.array([index[str(i)] for i in table.columns["ITEM_ID"]], dtype=np.int64)
+        stamps = np.asarray(table.columns["TIMESTAMP"], dtype=np.float64)
+        hard = impression_negatives(table, index, settings.max_impression_negatives)
+        counts = np.bincount(rows, minlength=len(item_ids)).astype(np.float64)
+        network = SequenceNetwork(len(item_ids), features.shape[1], settings.hidden_dimension)
+        with torch.no_grad():  # start the bias at log popularity: faster, steadier start
+            network.item_bias.weight[:, 0] = torch.from_numpy(
+                np.log(counts + 1.0) - np.log(counts + 1.0).mean()).float()
+        if len(rows):
+            _, user_codes = np.unique(users, return_inverse=True)
+            keep = kept_users(user_codes, settings)
+            windows = build_windows(user_codes[keep], rows[keep], stamps[keep], hard[keep],
+                                    settings)
+            if len(windows):
+                summary = Trainer(network, features, counts, settings, seed, log).fit(windows)
+                log(f"trained {summary['steps']} steps, "
+                    f"{summary['events_per_second']:.0f} events/s")
+        stats = compute_item_statistics(index, table, data.items,
+                                        settings.popularity_half_life_days)
+        initialise_cold_rows(network, features, np.flatnonzero(counts > 0),
+                             np.flatnonzero(counts == 0), stats.popularity)
+        return UserPersonalizationModel(item_ids, network, features, stats, spec, settings,
+                                        self.name)
+
+    def update(self, model: Model, data: TrainingData, log: Log = _quiet) -> Model:
+        """Add new items (ID rows from metadata neighbours), refresh statistics; the GRU,
+        W and the existing item rows stay exactly as trained."""
+        assert isinstance(model, UserPersonalizationModel)
+        new_ids = [i for i in catalogue_ids(data) if i not in model.index]
+        item_ids = model.item_ids + new_ids
+        index = {item: row for row, item in enumerate(item_ids)}
+        old_size, settings = len(model.item_ids), model.settings
+        network = SequenceNetwork(len(item_ids), model.features.shape[1],
+                                  settings.hidden_dimension)
+        state = {k: v.detach().clone() for k, v in model.network.state_dict().items()}
+        features = model.features
+        if new_ids:
+            new_features = torch.from_numpy(item_feature_matrix(model.spec, data.items, new_ids))
+            features = torch.cat([model.features, new_features])
+            for key in ("item_embedding.weight", "item_bias.weight"):
+                old = state[key]
+                state[key] = torch.cat([old, torch.zeros(len(new_ids), old.shape[1])])
+        network.load_state_dict(state)
+        stats = compute_item_statistics(index, data.interactions, data.items,
+                                        settings.popularity_half_life_days, model.stats)
+        if new_ids:
+            # items first seen now, with no timestamp of their own, are new as of now
+            fresh = np.isnan(stats.first_seen[old_size:])
+            stats.first_seen[old_size:][fresh] = time.time()
+            initialise_cold_rows(network, features, np.arange(old_size),
+                                 np.arange(old_size, len(item_ids)), stats.popularity)
+        log(f"update: {len(new_ids)} new items, {len(item_ids)} in all; GRU unchanged")
+        return UserPersonalizationModel(item_ids, network, features, stats, model.spec,
+                                        settings, model.recipe_name)
+
+
+RECIPE = UserPersonalizationRecipe()

@@ -1,0 +1,89 @@
+"""From an interactions table to training windows: user filtering by history length,
+impression negatives, and each user's events cut into `bptt`-long windows."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from chalicelib.training.recipes.user_personalization.settings import Settings
+
+
+def kept_users(user_codes: np.ndarray, settings: Settings) -> np.ndarray:
+    """Boolean per event: its user's history length lies within the percentile bounds."""
+    _, inverse, counts = np.unique(user_codes, return_inverse=True, return_counts=True)
+    low = np.quantile(counts, min(max(settings.min_percentile, 0.0), 1.0))
+    high = np.quantile(counts, min(max(settings.max_percentile, 0.0), 1.0))
+    keep_user = (counts >= low) & (counts <= high)
+    if not keep_user.any():  # tiny data: never filter everything away
+        keep_user[:] = True
+    return keep_user[inverse]
+
+
+def impression_negatives(interactions, index: dict[str, int], limit: int) -> np.ndarray:
+    """[events, limit] item rows shown with each event but never interacted by that user
+    (-1 = none): explicit negatives for the event's prediction."""
+    size = len(interactions)
+    out = np.full((size, max(limit, 0)), -1, dtype=np.int64)
+    shown_column = interactions.columns.get("IMPRESSION")
+    if shown_column is None or limit <= 0:
+        return out
+    users = np.asarray(interactions.columns["USER_ID"], dtype=object).astype(str)
+    items = np.asarray(interactions.columns["ITEM_ID"], dtype=object).astype(str)
+    clicked = set(zip(users.tolist(), items.tolist()))
+    for event, shown in enumerate(shown_column):
+        if not shown or not isinstance(shown, str):
+            continue
+        user, item, filled = users[event], items[event], 0
+        for other in shown.split("|"):
+            row = index.get(other, -1)
+            if row >= 0 and other != item and (user, other) not in clicked:
+                out[event, filled] = row
+                filled += 1
+                if filled == limit:
+                    break
+    return out
+
+
+@dataclass
+class Windows:
+    """Truncated sequences: inputs[w, t] predicts targets[w, t] (-1 = padding)."""
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    weights: torch.Tensor
+    hard_negatives: torch.Tensor  # [W, T, K]
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+
+def build_windows(user_codes: np.ndarray, rows: np.ndarray, stamps: np.ndarray,
+                  hard: np.ndarray, settings: Settings) -> Windows:
+    """Cut each user's time-ordered events into windows of `bptt` steps (vectorised)."""
+    order = np.lexsort((stamps, user_codes))
+    users, items, times, hard = user_codes[order], rows[order], stamps[order], hard[order]
+    count, length = len(users), settings.bptt
+    starts = np.r_[0, np.flatnonzero(users[1:] != users[:-1]) + 1]
+    position = np.arange(count) - np.repeat(starts, np.diff(np.r_[starts, count]))
+    has_next = np.r_[users[1:] == users[:-1], False]
+    window = np.cumsum(position % length == 0) - 1
+    column = position % length
+    num_windows = int(window[-1]) + 1 if count else 0
+    inputs = np.full((num_windows, length), -1, dtype=np.int64)
+    targets = np.full((num_windows, length), -1, dtype=np.int64)
+    weights = np.zeros((num_windows, length), dtype=np.float32)
+    negatives = np.full((num_windows, length, hard.shape[1]), -1, dtype=np.int64)
+    inputs[window, column] = items
+    source = np.flatnonzero(has_next)
+    targets[window[source], column[source]] = items[source + 1]
+    if settings.recency_mask and count and times.max() > times.min():
+        # recent events count up to 3x as much as the oldest: tastes and catalogues drift
+        recency = 0.5 + (times - times.min()) / (times.max() - times.min())
+    else:
+        recency = np.ones(count)
+    weights[window[source], column[source]] = recency[source + 1]
+    negatives[window[source], column[source]] = hard[source + 1]
+    useful = (targets >= 0).any(axis=1)
+    return Windows(torch.from_numpy(inputs[useful]), torch.from_numpy(targets[useful]),
+                   torch.from_numpy(weights[useful]), torch.from_numpy(negatives[useful]))

@@ -1,0 +1,72 @@
+"""The recipe's hyperparameters: AWS's names and defaults, plus this implementation's
+training knobs, parsed once into typed Settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_HYPERPARAMETERS = {
+    # the recipe's own (names and defaults as AWS documents them)
+    "hidden_dimension": "149",
+    "bptt": "32",
+    "recency_mask": "true",
+    "min_user_history_length_percentile": "0.0",
+    "max_user_history_length_percentile": "0.99",
+    # training knobs of this implementation
+    "epochs": "10",
+    "learning_rate": "0.005",
+    "batch_size": "64",
+    "num_negatives": "auto",          # auto = about sqrt(V)
+    "softmax": "auto",                # auto | full | sampled
+    "id_dropout": "0.2",              # share of items scored from metadata only per step
+    "max_impression_negatives": "8",
+    "popularity_half_life_days": "7",
+    "max_steps": "0",                 # 0 = no limit (benchmarks cap it)
+    "log_every_steps": "100",
+}
+
+
+@dataclass
+class Settings:
+    hidden_dimension: int
+    bptt: int
+    recency_mask: bool
+    min_percentile: float
+    max_percentile: float
+    epochs: int
+    learning_rate: float
+    batch_size: int
+    num_negatives: int | None
+    softmax: str
+    id_dropout: float
+    max_impression_negatives: int
+    popularity_half_life_days: float
+    max_steps: int
+    log_every_steps: int
+
+    @classmethod
+    def parse(cls, hyperparameters: dict[str, str]) -> "Settings":
+        values = {**DEFAULT_HYPERPARAMETERS,
+                  **{k: str(v) for k, v in (hyperparameters or {}).items()}}
+        negatives = values["num_negatives"].strip().lower()
+        return cls(
+            hidden_dimension=max(2, int(float(values["hidden_dimension"]))),
+            bptt=max(1, int(float(values["bptt"]))),
+            # v2 names the same switch apply_recency_bias
+            recency_mask=values.get("apply_recency_bias", values["recency_mask"])
+            .strip().lower() in ("true", "1", "yes"),
+            min_percentile=float(values["min_user_history_length_percentile"]),
+            max_percentile=float(values["max_user_history_length_percentile"]),
+            epochs=max(1, int(float(values["epochs"]))),
+            learning_rate=float(values["learning_rate"]),
+            batch_size=max(1, int(float(values["batch_size"]))),
+            num_negatives=None if negatives in ("auto", "", "0") else int(float(negatives)),
+            softmax=values["softmax"].strip().lower(),
+            id_dropout=min(max(float(values["id_dropout"]), 0.0), 0.95),
+            max_impression_negatives=max(0, int(float(values["max_impression_negatives"]))),
+            popularity_half_life_days=float(values["popularity_half_life_days"]),
+            max_steps=max(0, int(float(values["max_steps"]))),
+            log_every_steps=max(1, int(float(values["log_every_steps"]))),
+        )
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)

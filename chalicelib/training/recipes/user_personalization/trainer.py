@@ -1,0 +1,116 @@
+"""One training run: windows in, fitted SequenceNetwork out (full or sampled softmax)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from chalicelib.training.recipes.base import Log
+from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
+from chalicelib.training.recipes.user_personalization.sequences import Windows
+from chalicelib.training.recipes.user_personalization.settings import Settings
+from chalicelib.training.sampling import (FULL_SOFTMAX_BELOW, AliasSampler,
+                                          default_num_negatives, full_softmax_loss,
+                                          sampled_softmax_loss, unigram_proposal)
+
+
+class Trainer:
+    """One training run: windows in, fitted SequenceNetwork out."""
+
+    def __init__(self, network: SequenceNetwork, features: torch.Tensor, counts: np.ndarray,
+                 settings: Settings, seed: int, log: Log):
+        self.network, self.features, self.settings, self.log = network, features, settings, log
+        self.num_items = len(counts)
+        self.generator = torch.Generator().manual_seed(seed)
+        mode = settings.softmax
+        if mode == "auto":
+            mode = "full" if self.num_items < FULL_SOFTMAX_BELOW else "sampled"
+        self.full_softmax = mode == "full"
+        self.num_negatives = settings.num_negatives or default_num_negatives(self.num_items)
+        self.sampler = None if self.full_softmax else AliasSampler(unigram_proposal(counts))
+        # ID dropout only makes sense when there is metadata to fall back on
+        self.id_dropout = settings.id_dropout if bool((features[:, 0] > 0).any()) else 0.0
+        self.sparse_optimizer = torch.optim.SparseAdam(network.sparse_parameters(),
+                                                       lr=settings.learning_rate)
+        self.dense_optimizer = torch.optim.Adam(network.dense_parameters(),
+                                                lr=settings.learning_rate)
+
+    def _keep(self, size: int) -> torch.Tensor | None:
+        if self.id_dropout <= 0:
+            return None
+        return (torch.rand(size, generator=self.generator) >= self.id_dropout).float()
+
+    def step(self, inputs, targets, weights, hard) -> tuple[float, int]:
+        network = self.network
+        width = int((inputs >= 0).any(0).nonzero().max()) + 1  # trim all-padding columns
+        inputs, targets, weights, hard = (inputs[:, :width], targets[:, :width],
+                                          weights[:, :width], hard[:, :width])
+        valid_in, valid_out = inputs >= 0, targets >= 0
+        flat_targets = targets[valid_out]
+        flat_weights = weights[valid_out]
+        if self.full_softmax:
+            rows = torch.arange(self.num_items)
+            z = network.item_vectors(rows, self.features, self._keep(self.num_items))
+            x = z[inputs.clamp_min(0)] * valid_in[..., None]
+            outputs, _ = network.gru(x)
+            loss = full_softmax_loss(outputs[valid_out], flat_targets, z, network.bias(rows),
+                                     flat_weights)
+        else:
+            negatives = self.sampler.draw(self.num_negatives, self.generator)
+            flat_hard = hard[valid_out]
+            pieces = [inputs[valid_in], flat_targets, negatives, flat_hard[flat_hard >= 0]]
+            unique, inverse = torch.unique(torch.cat(pieces), return_inverse=True)
+            z = network.item_vectors(unique, self.features, self._keep(len(unique)))
+            bias = network.bias(unique)
+            sizes = [len(p) for p in pieces]
+            in_pos, out_pos, neg_pos, hard_pos = torch.split(inverse, sizes)
+            x = torch.zeros(*inputs.shape, z.shape[1])
+            x[valid_in] = z[in_pos]
+            outputs, _ = network.gru(x)
+            hard_index = torch.full(flat_hard.shape, 0, dtype=torch.long)
+            hard_index[flat_hard >= 0] = hard_pos
+            loss = sampled_softmax_loss(
+                outputs[valid_out], flat_targets, z[out_pos], bias[out_pos], negatives,
+                z[neg_pos], bias[neg_pos], self.sampler.log_q, flat_weights,
+                flat_hard, z[hard_index], bias[hard_index])
+        self.sparse_optimizer.zero_grad()
+        self.dense_optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(network.dense_parameters(), 5.0)
+        self.sparse_optimizer.step()
+        self.dense_optimizer.step()
+        return float(loss.detach()), int(valid_out.sum())
+
+    def fit(self, windows: Windows) -> dict[str, float]:
+        settings, network = self.settings, self.network
+        network.train()
+        steps, events_total, started = 0, 0, time.perf_counter()
+        mode = "full softmax" if self.full_softmax else \
+            f"sampled softmax ({self.num_negatives} negatives)"
+        self.log(f"training on {len(windows)} sequences, {self.num_items} items, {mode}")
+        for epoch in range(settings.epochs):
+            order = torch.randperm(len(windows), generator=self.generator)
+            epoch_loss, epoch_events, epoch_start = 0.0, 0, time.perf_counter()
+            for batch in order.split(settings.batch_size):
+                loss, events = self.step(windows.inputs[batch], windows.targets[batch],
+                                         windows.weights[batch], windows.hard_negatives[batch])
+                steps += 1
+                epoch_loss += loss * events
+                epoch_events += events
+                if steps % settings.log_every_steps == 0:
+                    rate = epoch_events / max(time.perf_counter() - epoch_start, 1e-9)
+                    self.log(f"step {steps}: loss {loss:.4f}, {rate:.0f} events/s")
+                if settings.max_steps and steps >= settings.max_steps:
+                    break
+            seconds = max(time.perf_counter() - epoch_start, 1e-9)
+            events_total += epoch_events
+            self.log(f"epoch {epoch + 1}/{settings.epochs}: loss "
+                     f"{epoch_loss / max(epoch_events, 1):.4f}, {epoch_events / seconds:.0f} events/s")
+            if settings.max_steps and steps >= settings.max_steps:
+                break
+        network.eval()
+        seconds = max(time.perf_counter() - started, 1e-9)
+        return {"steps": steps, "events": events_total, "seconds": seconds,
+                "events_per_second": events_total / seconds}
