@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chalicelib.training.exploration import (ItemStatistics, blend, exploration_bonus,
-                                             exploration_distribution)
+from chalicelib.training.exploration import ItemStatistics, blend
 from chalicelib.training.item_features import FeatureSpec
 from chalicelib.training.recipes.base import Model, Scored
 from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
+from chalicelib.training.recipes.user_personalization.scoring import Scorer
 from chalicelib.training.recipes.user_personalization.settings import Settings
 
 NAME = "aws-user-personalization"
@@ -41,75 +41,56 @@ class UserPersonalizationModel(Model):
         self.refresh()
 
     def refresh(self) -> None:
-        """Precompute what serving needs: z and b for every item, the popularity prior."""
+        """Precompute what serving needs: z and b for every item, and the Scorer's caches."""
         with torch.no_grad():
             rows = torch.arange(len(self.item_ids))
             self._z = self.network.item_vectors(rows, self.features) if len(rows) else \
                 torch.zeros(0, self.settings.hidden_dimension)
             self._b = self.network.bias(rows) if len(rows) else torch.zeros(0)
-        popularity = torch.from_numpy(self.stats.popularity.astype(np.float32)) + 1e-3
-        self._log_popularity = torch.log(popularity / popularity.sum())
+        self._unit_z = None
+        self.scorer = Scorer(self._z, self._b, self.stats, self.network.gru,
+                             self.settings.bptt)
 
     # scoring ---------------------------------------------------------------------------
     def _rows(self, history: list[str]) -> list[int]:
         return [self.index[i] for i in history if i in self.index]
 
-    def user_state(self, rows: list[int]) -> torch.Tensor:
-        """h_u: the GRU's last state over the latest `bptt` items."""
-        rows = rows[-self.settings.bptt:]
-        if not rows:
-            return torch.zeros(self.settings.hidden_dimension)
-        with torch.no_grad():
-            inputs = self._z[torch.tensor(rows)][None]
-            outputs, _ = self.network.gru(inputs)
-        return outputs[0, -1]
-
-    def exploitation(self, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(p, affinity) over the catalogue. p: the GRU's softmax blended with recent
-        popularity. affinity: the personal part alone, as log-weights scaled by how much we
-        know about the user (0 = nothing: every item equally plausible)."""
-        with torch.no_grad():
-            logits = self._z @ self.user_state(rows) + self._b
-            personal = torch.log_softmax(logits, dim=0)
-        # A geometric blend: popularity lifts items the user may like, but cannot push an
-        # item the sequence model firmly rules out back to the top.
-        prior = COLD_USER_PRIOR / (COLD_USER_PRIOR + len(rows))
-        blended = torch.softmax((1 - prior) * personal + prior * self._log_popularity, dim=0)
-        return blended, (1 - prior) * personal
+    @staticmethod
+    def popularity_prior(rows: list[int]) -> float:
+        return COLD_USER_PRIOR / (COLD_USER_PRIOR + len(rows))
 
     def recommend(self, user_id, history, num_results, mask=None, exploration_weight=0.3,
                   exploration_item_age_cut_off=30.0, now=None) -> Scored:
         if not self.item_ids or num_results <= 0:
             return []
         rows = self._rows(history)
-        exploit, affinity = self.exploitation(rows)
-        allowed = torch.ones(len(self.item_ids), dtype=torch.bool) if mask is None \
-            else torch.as_tensor(np.asarray(mask, dtype=bool))
-        seen = torch.zeros_like(allowed)
-        if rows:
-            seen[torch.tensor(rows)] = True
-        candidates = allowed & ~seen
-        explore = None
-        if exploration_weight and exploration_weight > 0:
-            bonus = exploration_bonus(self.stats, now, exploration_item_age_cut_off)
-            explore = exploration_distribution(bonus, affinity, candidates)
+        weight = float(exploration_weight or 0.0)
         generator = torch.Generator().manual_seed(_request_seed(user_id, rows, now))
-        picked = blend(exploit, explore, exploration_weight or 0.0, candidates, num_results,
+        space = self.scorer.space(self.scorer.user_state(rows), self.popularity_prior(rows),
+                                  rows, mask, num_results, weight > 0, now,
+                                  exploration_item_age_cut_off, generator)
+        picked = blend(space.exploit, space.explore, weight, space.candidates, num_results,
                        generator)
         if len(picked) < num_results:  # not enough unseen items: history items may return
-            refill = allowed & seen
-            picked += blend(exploit, None, 0.0, refill, num_results - len(picked), generator)
-        return [(self.item_ids[i], score) for i, score in picked]
+            picked += blend(space.exploit, None, 0.0, space.history, num_results - len(picked),
+                            generator)
+        item_rows = space.item_rows([position for position, _ in picked])
+        return [(self.item_ids[row], score) for row, (_, score) in zip(item_rows, picked)]
 
     def rank(self, user_id, history, item_ids) -> Scored:
-        """Scores renormalised over the given items (they sum to 1); unknown items last."""
-        exploit, _ = self.exploitation(self._rows(history))
+        """Scores renormalised over the given items (they sum to 1); unknown items last.
+        Only the given items are scored: the catalogue-wide normalisers cancel out."""
+        rows = self._rows(history)
         known = [i for i in item_ids if i in self.index]
         unknown = [i for i in item_ids if i not in self.index]
         if not known:
             return [(i, 0.0) for i in item_ids]
-        scores = exploit[torch.tensor([self.index[i] for i in known])]
-        scores = scores / scores.sum().clamp_min(1e-30)
+        prior = self.popularity_prior(rows)
+        given = torch.tensor([self.index[i] for i in known])
+        with torch.no_grad():
+            logits = self._z[given] @ self.scorer.user_state(rows) + self._b[given]
+        scores = torch.softmax((1 - prior) * logits
+                               + prior * self.scorer.log_popularity[given], dim=0)
         order = torch.argsort(scores, descending=True, stable=True).tolist()
         return [(known[k], float(scores[k])) for k in order] + [(i, 0.0) for i in unknown]
 
@@ -117,7 +98,9 @@ class UserPersonalizationModel(Model):
         """Items whose vectors z are most cosine-similar to the given item's."""
         if item_id not in self.index:
             return []
-        unit = torch.nn.functional.normalize(self._z, dim=1)
+        if self._unit_z is None:
+            self._unit_z = torch.nn.functional.normalize(self._z, dim=1)
+        unit = self._unit_z
         row = self.index[item_id]
         similarity = (unit @ unit[row] + 1) / 2  # in [0, 1]
         allowed = torch.ones(len(self.item_ids), dtype=torch.bool) if mask is None \

@@ -1,0 +1,187 @@
+"""Per-request scoring for UserPersonalizationModel, from state precomputed once per model.
+
+Below RETRIEVAL_FROM items every item is scored exactly. From RETRIEVAL_FROM items up, a
+request scores a candidate set instead (see retrieval.py for why):
+- the items of the IVF leaves that score best against the user's state [h_u, 1] . [z_i, b_i];
+- the POPULAR_CANDIDATES most popular items, which the popularity prior may lift;
+- EXPLORATION_DRAWS items drawn in proportion to their exploration bonus. Exploration then
+  reweights that sample by the user's affinity, so its picks follow bonus x affinity
+  (sampling-importance-resampling) without scoring the catalogue.
+The scores stay probabilities over the whole catalogue: the unprobed leaves' share of each
+softmax normaliser is estimated from their sizes and centroids.
+
+Also cached here: each user's GRU state by their latest `bptt` items (PutEvents changes the
+key, so the next request recomputes it) and the exploration bonus per age cut-off, refreshed
+every BONUS_REFRESH_SECONDS.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from chalicelib.training.exploration import (ItemStatistics, exploration_bonus,
+                                             exploration_distribution)
+from chalicelib.training.retrieval import InnerProductIndex
+
+RETRIEVAL_FROM = 100_000
+RETRIEVAL_BUDGET = 16_384    # items scored exactly per request above RETRIEVAL_FROM
+POPULAR_CANDIDATES = 512
+EXPLORATION_DRAWS = 2_048
+STATE_CACHE_SIZE = 100_000
+BONUS_REFRESH_SECONDS = 60.0
+
+
+@dataclass
+class CandidateSpace:
+    """What a request ranks: item rows (None = the whole catalogue, in row order), their
+    blended probabilities, which of them may be recommended, and the exploration
+    distribution over them (None = nothing to explore)."""
+    rows: torch.Tensor | None
+    exploit: torch.Tensor
+    candidates: torch.Tensor   # allowed by the filter and not in the user's history
+    history: torch.Tensor      # allowed but already in the history (the refill)
+    explore: torch.Tensor | None
+
+    def item_rows(self, positions: list[int]) -> list[int]:
+        return positions if self.rows is None else self.rows[positions].tolist()
+
+
+class Scorer:
+    def __init__(self, z: torch.Tensor, bias: torch.Tensor, stats: ItemStatistics,
+                 gru: torch.nn.GRU, bptt: int):
+        self.z, self.bias, self.stats, self.gru, self.bptt = z, bias, stats, gru, bptt
+        popularity = torch.from_numpy(stats.popularity.astype(np.float32)) + 1e-3
+        self.log_popularity = torch.log(popularity / popularity.sum())
+        self.popular = torch.topk(self.log_popularity,
+                                  min(POPULAR_CANDIDATES, len(popularity))).indices
+        self._states: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+        self._bonus: dict[float, tuple[float, np.ndarray, torch.Tensor]] = {}
+        self._lock = threading.Lock()
+        self._index: InnerProductIndex | None = None
+        self._leaf_log_popularity: torch.Tensor | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.z)
+
+    # -- cached per user / per model ---------------------------------------------------------
+    def user_state(self, rows: list[int]) -> torch.Tensor:
+        """h_u: the GRU's last state over the latest `bptt` items (zeros for no history)."""
+        key = tuple(rows[-self.bptt:])
+        with self._lock:
+            state = self._states.get(key)
+            if state is not None:
+                self._states.move_to_end(key)
+                return state
+        if not key:
+            state = torch.zeros(self.z.shape[1])
+        else:
+            with torch.no_grad():
+                outputs, _ = self.gru(self.z[torch.tensor(key)][None])
+            state = outputs[0, -1]
+        with self._lock:
+            self._states[key] = state
+            if len(self._states) > STATE_CACHE_SIZE:
+                self._states.popitem(last=False)
+        return state
+
+    def bonus(self, now: float | None, cut_off_days: float) -> tuple[np.ndarray, torch.Tensor]:
+        """(exploration bonus per item, its cumulative sum for drawing), recomputed when
+        older than BONUS_REFRESH_SECONDS relative to `now`."""
+        now = time.time() if now is None else float(now)
+        key = float(cut_off_days)
+        with self._lock:
+            cached = self._bonus.get(key)
+        if cached is not None and abs(now - cached[0]) < BONUS_REFRESH_SECONDS:
+            return cached[1], cached[2]
+        bonus = exploration_bonus(self.stats, now, cut_off_days)
+        cumulative = torch.from_numpy(np.cumsum(bonus, dtype=np.float64))
+        with self._lock:
+            self._bonus[key] = (now, bonus, cumulative)
+        return bonus, cumulative
+
+    def index(self) -> InnerProductIndex:
+        with self._lock:
+            if self._index is None:
+                vectors = torch.cat([self.z, self.bias[:, None]], dim=1)
+                self._index = InnerProductIndex(vectors)
+                self._leaf_log_popularity = self._index.leaf_means(self.log_popularity)
+            return self._index
+
+    # -- one request ----------------------------------------------------------------------
+    def space(self, state: torch.Tensor, prior: float, history: list[int],
+              mask: np.ndarray | None, num_results: int, exploring: bool, now: float | None,
+              cut_off_days: float, generator: torch.Generator) -> CandidateSpace:
+        if self.size >= RETRIEVAL_FROM:
+            space = self._retrieved(state, prior, history, mask, exploring, now,
+                                    cut_off_days, generator)
+            if int(space.candidates.sum()) >= num_results:
+                return space
+            # a filter that leaves too few of the retrieved items: score everything
+        return self._exact(state, prior, history, mask, exploring, now, cut_off_days)
+
+    def _exact(self, state, prior, history, mask, exploring, now, cut_off_days):
+        with torch.no_grad():
+            personal = torch.log_softmax(self.z @ state + self.bias, dim=0)
+        # A geometric blend: popularity lifts items the user may like, but cannot push an
+        # item the sequence model firmly rules out back to the top.
+        exploit = torch.softmax((1 - prior) * personal + prior * self.log_popularity, dim=0)
+        allowed = torch.ones(self.size, dtype=torch.bool) if mask is None \
+            else torch.as_tensor(np.asarray(mask, dtype=bool))
+        seen = torch.zeros_like(allowed)
+        if history:
+            seen[torch.tensor(history)] = True
+        candidates = allowed & ~seen
+        explore = None
+        if exploring:
+            bonus, _ = self.bonus(now, cut_off_days)
+            explore = exploration_distribution(bonus, (1 - prior) * personal, candidates)
+        return CandidateSpace(None, exploit, candidates, allowed & seen, explore)
+
+    def _retrieved(self, state, prior, history, mask, exploring, now, cut_off_days,
+                   generator):
+        index = self.index()
+        query = torch.cat([state, torch.ones(1)])
+        with torch.no_grad():
+            found = index.search(query, RETRIEVAL_BUDGET)
+            drawn = self._draw_explorable(now, cut_off_days, generator) if exploring \
+                else torch.zeros(0, dtype=torch.long)
+            extra = torch.unique(torch.cat([self.popular, drawn]))
+            extra = extra[~torch.isin(extra, found.rows)]
+            rows = torch.cat([found.rows, extra])
+            logits = torch.cat([found.scores, self.z[extra] @ state + self.bias[extra]])
+            # normalisers over the whole catalogue: scored items exactly, the unprobed leaves
+            # estimated (the few extra items counted twice keep every sum below 1)
+            personal_norm = torch.logsumexp(
+                torch.cat([logits, found.tail_log_sizes + found.tail_scores]), 0)
+            personal = logits - personal_norm
+            blended = (1 - prior) * personal + prior * self.log_popularity[rows]
+            tail = found.tail_log_sizes + (1 - prior) * (found.tail_scores - personal_norm) \
+                + prior * self._leaf_log_popularity[found.tail_leaves]
+            exploit = torch.exp(blended - torch.logsumexp(torch.cat([blended, tail]), 0))
+        allowed = torch.ones(len(rows), dtype=torch.bool) if mask is None \
+            else torch.from_numpy(np.asarray(mask, dtype=bool)[rows.numpy()])
+        seen = torch.isin(rows, torch.tensor(history, dtype=torch.long)) if history \
+            else torch.zeros(len(rows), dtype=torch.bool)
+        candidates = allowed & ~seen
+        explore = None
+        if len(drawn):
+            order = torch.argsort(rows)
+            positions = order[torch.searchsorted(rows[order], drawn)]
+            counts = torch.bincount(positions, minlength=len(rows)).float().numpy()
+            explore = exploration_distribution(counts, (1 - prior) * personal, candidates)
+        return CandidateSpace(rows, exploit, candidates, allowed & seen, explore)
+
+    def _draw_explorable(self, now, cut_off_days, generator) -> torch.Tensor:
+        _, cumulative = self.bonus(now, cut_off_days)
+        total = float(cumulative[-1]) if len(cumulative) else 0.0
+        if total <= 0:
+            return torch.zeros(0, dtype=torch.long)
+        uniform = torch.rand(EXPLORATION_DRAWS, generator=generator, dtype=torch.float64)
+        drawn = torch.searchsorted(cumulative, uniform * total, right=True)
+        return drawn.clamp_max(self.size - 1)

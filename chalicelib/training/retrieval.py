@@ -1,0 +1,122 @@
+"""Approximate maximum-inner-product search, for catalogues too large to score whole.
+
+Scoring a million items per request reads the whole item matrix (600 MB at 149 dimensions):
+tens to hundreds of milliseconds on a CPU, whatever the code. An inverted-file index (IVF)
+scores only the items whose cluster centroid scores well against the query, a few percent
+of the catalogue, and returns the exact scores of those items.
+
+Clusters come from a two-level k-means (about sqrt(n) leaves, about n**0.25 groups of
+leaves), so that building the index costs O(n * n**0.25) rather than O(n * sqrt(n)): about a
+second at a million items. The vectors are kept sorted by leaf, so a probed leaf is one
+contiguous slice.
+
+`search` also returns, for every leaf it did not probe, an estimate of that leaf's share of
+a softmax normaliser (log size + centroid score): callers that need probabilities over the
+whole catalogue (Personalize scores are) add it to the exact part.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+KMEANS_ITERATIONS = 8
+KMEANS_SAMPLE_PER_CLUSTER = 64   # rows k-means is fitted on, per cluster (assignment covers
+                                 # every row): enough to place a centroid, cheap to iterate
+
+
+@dataclass
+class SearchResult:
+    rows: torch.Tensor         # int64 item rows, those of the probed leaves
+    scores: torch.Tensor       # their exact inner products with the query
+    tail_log_sizes: torch.Tensor   # per unprobed leaf: log(number of items)
+    tail_scores: torch.Tensor      # per unprobed leaf: centroid . query
+    tail_leaves: torch.Tensor      # which leaves those are
+
+
+def _assign(vectors: torch.Tensor, centroids: torch.Tensor, chunk: int = 65_536) -> torch.Tensor:
+    """Nearest centroid (Euclidean) of every row, in chunks to bound memory."""
+    half_norms = 0.5 * (centroids * centroids).sum(1)
+    out = torch.empty(len(vectors), dtype=torch.long)
+    for start in range(0, len(vectors), chunk):
+        block = vectors[start:start + chunk]
+        out[start:start + chunk] = (block @ centroids.T - half_norms).argmax(1)
+    return out
+
+
+def kmeans(vectors: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+    """Lloyd's k-means on a sample of the rows; returns the centroids [k, d]."""
+    n = len(vectors)
+    k = max(1, min(k, n))
+    sample = vectors[torch.randperm(n, generator=generator)[:KMEANS_SAMPLE_PER_CLUSTER * k]]
+    centroids = sample[torch.randperm(len(sample), generator=generator)[:k]].clone()
+    for _ in range(KMEANS_ITERATIONS):
+        labels = _assign(sample, centroids)
+        sums = torch.zeros_like(centroids).index_add_(0, labels, sample)
+        counts = torch.bincount(labels, minlength=k).float()
+        empty = counts == 0
+        centroids = sums / counts.clamp_min(1)[:, None]
+        if empty.any():  # re-seed empty clusters from random rows
+            pick = torch.randint(len(sample), (int(empty.sum()),), generator=generator)
+            centroids[empty] = sample[pick]
+    return centroids
+
+
+class InnerProductIndex:
+    def __init__(self, vectors: torch.Tensor, seed: int = 0):
+        vectors = vectors.detach().float().contiguous()
+        n = len(vectors)
+        generator = torch.Generator().manual_seed(seed)
+        target_leaves = max(1, round(math.sqrt(n)))
+        groups = max(1, round(math.sqrt(target_leaves)))
+        group_of = _assign(vectors, kmeans(vectors, groups, generator))
+        leaf_of = torch.empty(n, dtype=torch.long)
+        next_leaf = 0
+        for group in range(groups):
+            members = (group_of == group).nonzero().squeeze(1)
+            if len(members) == 0:
+                continue
+            k = max(1, round(target_leaves * len(members) / n))
+            local = _assign(vectors[members], kmeans(vectors[members], k, generator))
+            leaf_of[members] = local + next_leaf
+            next_leaf += int(local.max()) + 1
+        # leaves numbered densely, rows sorted by leaf
+        _, leaf_of = torch.unique(leaf_of, return_inverse=True)
+        self.order = torch.argsort(leaf_of, stable=True)
+        self.sorted_vectors = vectors[self.order].contiguous()
+        sizes = torch.bincount(leaf_of)
+        self.offsets = torch.cat([torch.zeros(1, dtype=torch.long), sizes.cumsum(0)])
+        self.sizes = sizes
+        self.log_sizes = torch.log(sizes.float())
+        sums = torch.zeros(len(sizes), vectors.shape[1]).index_add_(0, leaf_of, vectors)
+        self.centroids = sums / sizes[:, None].float()
+        self.leaf_of = leaf_of
+
+    def leaf_means(self, values: torch.Tensor) -> torch.Tensor:
+        """Per-leaf mean of a per-item quantity (e.g. log popularity), for tail estimates."""
+        sums = torch.zeros(self.num_leaves, dtype=values.dtype).index_add_(0, self.leaf_of,
+                                                                             values)
+        return sums / self.sizes.to(values.dtype)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @property
+    def num_leaves(self) -> int:
+        return len(self.sizes)
+
+    def search(self, query: torch.Tensor, budget: int) -> SearchResult:
+        """Score the best leaves (by centroid . query) until about `budget` items are scored."""
+        leaf_scores = self.centroids @ query
+        ranked = torch.argsort(leaf_scores, descending=True)
+        covered = torch.cumsum(self.sizes[ranked], 0)
+        probe = max(1, int(torch.searchsorted(covered, budget)) + 1)
+        probed, rest = ranked[:probe], ranked[probe:]
+        rows, scores = [], []
+        for leaf in probed.tolist():
+            start, end = int(self.offsets[leaf]), int(self.offsets[leaf + 1])
+            rows.append(self.order[start:end])
+            scores.append(self.sorted_vectors[start:end] @ query)
+        return SearchResult(torch.cat(rows), torch.cat(scores), self.log_sizes[rest],
+                            leaf_scores[rest], rest)

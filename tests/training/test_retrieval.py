@@ -1,0 +1,126 @@
+"""Candidate retrieval for large catalogues: the IVF index and the model's retrieval path.
+
+The model tests lower RETRIEVAL_FROM so that a 40-item model takes the path a catalogue of a
+hundred thousand items takes, and compare it with exact scoring of the same model.
+"""
+import numpy as np
+import pytest
+import torch
+
+from chalicelib.training.recipes import get_recipe
+from chalicelib.training.recipes.user_personalization import scoring
+from chalicelib.training.retrieval import InnerProductIndex
+from tests.training.test_user_personalization import FAST, NOW, V, sequential_data
+
+
+def blobs(n=4000, d=16, centres=40, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    middle = torch.randn(centres, d, generator=generator) * 3
+    labels = torch.randint(centres, (n,), generator=generator)
+    return middle[labels] + 0.3 * torch.randn(n, d, generator=generator)
+
+
+def test_every_row_is_in_exactly_one_leaf():
+    vectors = blobs()
+    index = InnerProductIndex(vectors)
+    assert sorted(index.order.tolist()) == list(range(len(vectors)))
+    assert int(index.sizes.sum()) == len(vectors)
+    assert 40 <= index.num_leaves <= 100  # about sqrt(4000)
+    torch.testing.assert_close(index.sorted_vectors, vectors[index.order])
+
+
+def test_a_budget_over_the_catalogue_scores_everything_exactly():
+    vectors = blobs()
+    index = InnerProductIndex(vectors)
+    query = torch.randn(vectors.shape[1])
+    found = index.search(query, len(vectors))
+    assert sorted(found.rows.tolist()) == list(range(len(vectors)))
+    torch.testing.assert_close(found.scores, vectors[found.rows] @ query)
+    assert len(found.tail_leaves) == 0
+
+
+def test_a_small_budget_finds_the_best_items():
+    vectors = blobs()
+    index = InnerProductIndex(vectors)
+    generator = torch.Generator().manual_seed(1)
+    recalls = []
+    for _ in range(50):
+        query = torch.randn(vectors.shape[1], generator=generator)
+        found = index.search(query, len(vectors) // 10)
+        assert len(found.rows) < len(vectors) // 5
+        best = set(torch.topk(vectors @ query, 10).indices.tolist())
+        recalls.append(len(best & set(found.rows.tolist())) / 10)
+    assert np.mean(recalls) >= 0.9
+    # unprobed leaves are reported for the normaliser estimate, probed ones are not
+    assert set(found.tail_leaves.tolist()).isdisjoint(
+        int(index.leaf_of[row]) for row in found.rows[:5])
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.set_num_threads(1)
+    return get_recipe("aws-user-personalization").train(sequential_data(), FAST, seed=3)
+
+
+@pytest.fixture
+def retrieval(monkeypatch):
+    monkeypatch.setattr(scoring, "RETRIEVAL_FROM", 0)
+    monkeypatch.setattr(scoring, "RETRIEVAL_BUDGET", V // 2)
+
+
+def exact(model, *args, **kwargs):
+    saved = scoring.RETRIEVAL_FROM
+    scoring.RETRIEVAL_FROM = 10 ** 12
+    try:
+        return model.recommend(*args, **kwargs)
+    finally:
+        scoring.RETRIEVAL_FROM = saved
+
+
+def test_retrieval_path_agrees_with_exact_scoring(model, retrieval):
+    overlaps = []
+    for start in range(V):
+        history = [f"i{(start + k) % V}" for k in range(4)]
+        approximate = model.recommend("u", history, 5, exploration_weight=0.0, now=NOW)
+        full = exact(model, "u", history, 5, exploration_weight=0.0, now=NOW)
+        assert not {item for item, _ in approximate} & set(history)
+        overlaps.append(len({i for i, _ in approximate} & {i for i, _ in full}) / 5)
+        # probabilities over the whole catalogue: estimated, so close but not equal
+        assert 0 < sum(s for _, s in approximate) <= 1.0 + 1e-6
+        for (item, score), (other, exact_score) in zip(approximate, full):
+            if item == other:
+                assert score == pytest.approx(exact_score, rel=0.5)
+    assert np.mean(overlaps) >= 0.8
+
+
+def test_retrieval_path_respects_the_mask_and_falls_back_when_it_is_narrow(model, retrieval):
+    history = ["i0", "i1", "i2"]
+    best = [i for i, _ in exact(model, "u", history, V, exploration_weight=0.0, now=NOW)]
+    allowed = {best[-1], best[-2], best[-3]}  # the three worst: never retrieved first
+    mask = np.array([item in allowed for item in model.item_ids])
+    got = model.recommend("u", history, 3, mask=mask, exploration_weight=0.0, now=NOW)
+    assert {item for item, _ in got} == allowed
+
+
+def test_retrieval_path_explores_by_drawing_young_items(model, retrieval):
+    young = model.item_ids[:5]
+    model.stats.first_seen[:] = NOW - 100 * 86400.0  # everything past the cut-off ...
+    model.stats.first_seen[:5] = NOW                   # ... except five brand-new items
+    model.scorer._bonus.clear()
+    try:
+        history = model.item_ids[-2:]
+        got = model.recommend("u", history, 10, exploration_weight=1.0,
+                              exploration_item_age_cut_off=30.0, now=NOW)
+        assert set(young) <= {item for item, _ in got}
+        none = model.recommend("u", history, 10, exploration_weight=0.0, now=NOW)
+        assert len({item for item, _ in none} & set(young)) < 5
+    finally:
+        model.stats.first_seen[:] = NOW - 30 * 86400.0
+        model.scorer._bonus.clear()
+
+
+def test_user_state_is_cached_until_the_history_changes(model):
+    rows = [model.index["i3"], model.index["i4"]]
+    first = model.scorer.user_state(rows)
+    assert model.scorer.user_state(list(rows)) is first
+    assert not torch.equal(model.scorer.user_state(rows + [model.index["i5"]]), first)
