@@ -34,6 +34,10 @@ class Settings:
     dynamodb_endpoint_url: str | None = None
     access_keys: dict[str, str] | None = None
     auto_update_seconds: float = 7200.0
+    # torch threads of a process that serves requests: a request is small work, and handing
+    # it to a second core costs more than it saves when request threads run side by side.
+    # Training tasks are their own processes and keep torch's default.
+    serving_threads: int = 1
     # Serverless stages: models and imports mirrored to s3://bucket/prefix (Lambda's disk
     # does not last and the ECS training task must see the same files). None: folder only.
     artifact_bucket: str | None = None
@@ -63,6 +67,7 @@ class Settings:
             dynamodb_endpoint_url=env.get("PERSONALIZE_DYNAMODB_ENDPOINT_URL") or None,
             access_keys=_keys(env.get("PERSONALIZE_ACCESS_KEYS")),
             auto_update_seconds=float(env.get("PERSONALIZE_AUTO_UPDATE_SECONDS", "7200")),
+            serving_threads=int(env.get("PERSONALIZE_SERVING_THREADS", "1")),
             artifact_bucket=env.get("PERSONALIZE_ARTIFACT_BUCKET") or None,
             artifact_prefix=env.get("PERSONALIZE_ARTIFACT_PREFIX", "artifacts"),
             ecs_cluster=env.get("PERSONALIZE_ECS_CLUSTER", "personalize"),

@@ -18,8 +18,9 @@ class Deployed:
 
 
 class ModelCache:
-    def __init__(self, artifacts):
+    def __init__(self, artifacts, torch_threads: int = 0):
         self.artifacts = artifacts
+        self.torch_threads = torch_threads  # 0: leave torch's default
         self._loaded: dict[str, Deployed] = {}
         self._lock = threading.Lock()
 
@@ -33,6 +34,7 @@ class ModelCache:
                 if deployed is None or deployed.revision != revision:
                     # Lazy: the task module pulls in the training-data loaders.
                     from chalicelib.training.task import HISTORY_FILE
+                    self._set_torch_threads()
                     directory = self.artifacts.model_dir(arn)
                     deployed = Deployed(
                         load_model(directory),
@@ -40,6 +42,13 @@ class ModelCache:
                         version.get("_eventSeq", 0), revision)
                     self._loaded[arn] = deployed
         return deployed
+
+    def _set_torch_threads(self) -> None:
+        """Once, when the first model is loaded (torch is imported only when needed)."""
+        if self.torch_threads > 0:
+            import torch
+            torch.set_num_threads(self.torch_threads)
+            self.torch_threads = 0
 
     def forget(self, arn: str) -> None:
         with self._lock:

@@ -40,7 +40,7 @@ class RuntimeProvider(ActionRecommendationOperations):
     def __init__(self, backend):
         self.backend = backend
         self.registry = backend.registry
-        self.models = ModelCache(backend.artifacts)
+        self.models = ModelCache(backend.artifacts, backend.settings.serving_threads)
         self.catalogs = CatalogCache(backend)
         self.filters = FilterResolver(self.registry)
         self.schemas = SchemaCache(self.registry)

@@ -3,6 +3,8 @@
 The model tests lower RETRIEVAL_FROM so that a 40-item model takes the path a catalogue of a
 hundred thousand items takes, and compare it with exact scoring of the same model.
 """
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -63,9 +65,28 @@ def model():
 
 
 @pytest.fixture
-def retrieval(monkeypatch):
+def retrieval(monkeypatch, model):
     monkeypatch.setattr(scoring, "RETRIEVAL_FROM", 0)
     monkeypatch.setattr(scoring, "RETRIEVAL_BUDGET", V // 2)
+    model.scorer.index()  # built now, not in the background
+
+
+def test_requests_before_the_index_is_built_are_scored_exactly(monkeypatch):
+    monkeypatch.setattr(scoring, "RETRIEVAL_FROM", 0)
+    monkeypatch.setattr(scoring, "RETRIEVAL_BUDGET", 1)
+    release = threading.Event()
+
+    def slow_index(vectors):
+        release.wait(30)
+        return InnerProductIndex(vectors)
+
+    monkeypatch.setattr(scoring, "InnerProductIndex", slow_index)
+    fresh = get_recipe("aws-user-personalization").train(sequential_data(), FAST, seed=3)
+    got = fresh.recommend("u", ["i0"], 5, exploration_weight=0.0, now=NOW)
+    assert fresh.scorer._building and fresh.scorer.ready_index() is None
+    assert got == exact(fresh, "u", ["i0"], 5, exploration_weight=0.0, now=NOW)
+    release.set()
+    assert fresh.scorer.index() is not None
 
 
 def exact(model, *args, **kwargs):

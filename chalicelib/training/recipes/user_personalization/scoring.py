@@ -63,6 +63,8 @@ class Scorer:
         self._bonus: dict[float, tuple[float, np.ndarray, torch.Tensor]] = {}
         self._lock = threading.Lock()
         self._index: InnerProductIndex | None = None
+        self._build_lock = threading.Lock()
+        self._building = False
         self._leaf_log_popularity: torch.Tensor | None = None
 
     @property
@@ -106,19 +108,34 @@ class Scorer:
         return bonus, cumulative
 
     def index(self) -> InnerProductIndex:
-        with self._lock:
+        """The retrieval index, built now if need be (seconds at a million items)."""
+        with self._build_lock:
             if self._index is None:
                 vectors = torch.cat([self.z, self.bias[:, None]], dim=1)
-                self._index = InnerProductIndex(vectors)
-                self._leaf_log_popularity = self._index.leaf_means(self.log_popularity)
+                index = InnerProductIndex(vectors)
+                self._leaf_log_popularity = index.leaf_means(self.log_popularity)
+                self._index = index
             return self._index
+
+    def ready_index(self) -> InnerProductIndex | None:
+        """The index if built; otherwise start building it in the background and answer
+        None, so that the first requests after a model loads are scored exactly (slower)
+        instead of waiting for the build."""
+        if self._index is None and not self._building:
+            with self._lock:
+                if not self._building:
+                    self._building = True
+                    threading.Thread(target=self.index, daemon=True,
+                                     name="retrieval-index").start()
+        return self._index
 
     # -- one request ----------------------------------------------------------------------
     def space(self, state: torch.Tensor, prior: float, history: list[int],
               mask: np.ndarray | None, num_results: int, exploring: bool, now: float | None,
               cut_off_days: float, generator: torch.Generator) -> CandidateSpace:
-        if self.size >= RETRIEVAL_FROM:
-            space = self._retrieved(state, prior, history, mask, exploring, now,
+        index = self.ready_index() if self.size >= RETRIEVAL_FROM else None
+        if index is not None:
+            space = self._retrieved(index, state, prior, history, mask, exploring, now,
                                     cut_off_days, generator)
             if int(space.candidates.sum()) >= num_results:
                 return space
@@ -143,9 +160,8 @@ class Scorer:
             explore = exploration_distribution(bonus, (1 - prior) * personal, candidates)
         return CandidateSpace(None, exploit, candidates, allowed & seen, explore)
 
-    def _retrieved(self, state, prior, history, mask, exploring, now, cut_off_days,
+    def _retrieved(self, index, state, prior, history, mask, exploring, now, cut_off_days,
                    generator):
-        index = self.index()
         query = torch.cat([state, torch.ones(1)])
         with torch.no_grad():
             found = index.search(query, RETRIEVAL_BUDGET)
