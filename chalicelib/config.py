@@ -38,6 +38,9 @@ class Settings:
     # it to a second core costs more than it saves when request threads run side by side.
     # Training tasks are their own processes and keep torch's default.
     serving_threads: int = 1
+    # request threads of the embedded server (python -m chalicelib.server): connections are
+    # kept alive, and a request waits for a free thread rather than starting its own.
+    server_threads: int = 8
     # Serverless stages: models and imports mirrored to s3://bucket/prefix (Lambda's disk
     # does not last and the ECS training task must see the same files). None: folder only.
     artifact_bucket: str | None = None
@@ -68,6 +71,7 @@ class Settings:
             access_keys=_keys(env.get("PERSONALIZE_ACCESS_KEYS")),
             auto_update_seconds=float(env.get("PERSONALIZE_AUTO_UPDATE_SECONDS", "7200")),
             serving_threads=int(env.get("PERSONALIZE_SERVING_THREADS", "1")),
+            server_threads=int(env.get("PERSONALIZE_SERVER_THREADS", "8")),
             artifact_bucket=env.get("PERSONALIZE_ARTIFACT_BUCKET") or None,
             artifact_prefix=env.get("PERSONALIZE_ARTIFACT_PREFIX", "artifacts"),
             ecs_cluster=env.get("PERSONALIZE_ECS_CLUSTER", "personalize"),

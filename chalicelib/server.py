@@ -14,7 +14,7 @@ import re
 import uuid
 from pathlib import Path
 
-from werkzeug.serving import make_server
+from cheroot import wsgi
 from werkzeug.wrappers import Request, Response
 
 from chalicelib.api import build_gateway
@@ -107,11 +107,19 @@ def serve(host: str, port: int, settings: Settings) -> None:
     from chalicelib.scheduling.scheduler import AutoUpdateScheduler
     scheduler = AutoUpdateScheduler(backend, settings.auto_update_seconds).start()
     app = EmbeddedApp(build_gateway(backend), s3_app, scheduler)
-    server = make_server(host, port, app, threaded=True)
+    # HTTP/1.1 keep-alive, a fixed pool of request threads, TCP_NODELAY; request bodies are
+    # not limited here (uploads to the embedded S3 may be gigabytes: cheroot streams them),
+    # the gateway's own 10 MB limit applies to Personalize requests (EmbeddedApp._body).
+    server = wsgi.Server((host, port), app, numthreads=settings.server_threads,
+                         server_name="personalize")
+    server.prepare()  # bound and listening before "Ready" is printed
     log.info("Personalize endpoint on http://%s:%d (data in %s, S3 %s)", host, port,
              settings.data_dir, "embedded" if s3_app else settings.s3_endpoint_url)
     print(f"Ready on http://{host}:{port}", flush=True)
-    server.serve_forever()
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        server.stop()
 
 
 def main(argv=None) -> None:
