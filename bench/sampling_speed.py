@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chalicelib.training.recipes.user_personalization import (  # noqa: E402
-    SequenceNetwork, Settings, Trainer, build_windows)
+    SequenceNetwork, Settings, Trainer, WindowBuilder)
 
 RESULTS = ROOT / "bench" / "results" / "sampling_speed.json"
 
@@ -44,7 +43,8 @@ def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, see
     users = max(steps * batch + batch, 64)
     user_codes, items, stamps, counts = zipf_sequences(vocabulary, users, settings.bptt + 1, seed)
     hard = np.full((len(items), 0), -1, dtype=np.int64)
-    windows = build_windows(user_codes, items, stamps, hard, settings)
+    builder = WindowBuilder(user_codes, items, stamps, hard, settings)
+    windows = builder.windows()
     torch.manual_seed(seed)
     features = torch.zeros(vocabulary, 1)
     network = SequenceNetwork(vocabulary, 1, dim)
@@ -52,7 +52,7 @@ def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, see
                       lambda _: None)
     trainer.step(windows.inputs[:batch], windows.targets[:batch], windows.weights[:batch],
                  windows.hard_negatives[:batch])  # warm-up: allocator, first-call overheads
-    summary = trainer.fit(windows)
+    summary = trainer.fit(builder)
     return {"vocabulary": vocabulary, "softmax": softmax, "steps": summary["steps"],
             "events_per_step": batch * settings.bptt,
             "negatives": None if trainer.full_softmax else trainer.num_negatives,

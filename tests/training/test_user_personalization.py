@@ -312,3 +312,30 @@ def test_text_encoder_missing_at_update_time_keeps_the_width(monkeypatch):
     assert vectors.shape == (1, 384) and not vectors.any()
     fallback = item_features.encode_texts(["a title"], item_features.HASHED_BOW, 256)
     assert fallback.shape == (1, 256) and abs(np.linalg.norm(fallback) - 1) < 1e-5
+
+
+def test_shifted_windows_predict_every_next_event_once_from_other_boundaries():
+    from chalicelib.training.recipes.user_personalization import Settings, WindowBuilder
+    lengths = [1, 5, 17, 40]
+    user_codes = np.repeat(np.arange(len(lengths)), lengths)
+    rows = np.arange(len(user_codes), dtype=np.int64)  # every event its own item
+    stamps = rows.astype(np.float64)
+    hard = np.full((len(rows), 0), -1, dtype=np.int64)
+    builder = WindowBuilder(user_codes, rows, stamps, hard,
+                            Settings.parse({"bptt": "8", "recency_mask": "false"}))
+    plain = builder.windows()
+    shifted = builder.windows(np.random.default_rng(1))
+
+    def pairs(windows):  # (input item, next item) of every predicted step
+        keep = windows.targets >= 0
+        return sorted(zip(windows.inputs[keep].tolist(), windows.targets[keep].tolist()))
+
+    expected = sorted((r, r + 1) for r in range(len(rows) - 1)
+                      if user_codes[r] == user_codes[r + 1])
+    assert pairs(plain) == pairs(shifted) == expected
+    starts = lambda windows: sorted(windows.inputs[:, 0].tolist())  # noqa: E731
+    assert starts(plain) != starts(shifted)
+    # windows stay left-aligned: a step is input only when the step before it is
+    for windows in (plain, shifted):
+        present = windows.inputs >= 0
+        assert bool((present[:, 1:] <= present[:, :-1]).all())

@@ -19,11 +19,11 @@ from chalicelib.training.recipes.user_personalization.network import SequenceNet
 from chalicelib.training.recipes.user_personalization.recipe import (  # noqa: F401
     RECIPE, UserPersonalizationRecipe)
 from chalicelib.training.recipes.user_personalization.sequences import (  # noqa: F401
-    Windows, build_windows)
+    WindowBuilder, Windows, build_windows)
 from chalicelib.training.recipes.user_personalization.settings import (  # noqa: F401
     DEFAULT_HYPERPARAMETERS, Settings)
 from chalicelib.training.recipes.user_personalization.trainer import Trainer  # noqa: F401
 
 __all__ = ["NAME", "RECIPE", "DEFAULT_HYPERPARAMETERS", "Settings", "SequenceNetwork",
-           "Trainer", "UserPersonalizationModel", "UserPersonalizationRecipe", "Windows",
-           "build_windows"]
+           "Trainer", "UserPersonalizationModel", "UserPersonalizationRecipe", "WindowBuilder",
+           "Windows", "build_windows"]

@@ -16,7 +16,7 @@ from chalicelib.training.recipes.popularity import catalogue_ids
 from chalicelib.training.recipes.user_personalization.model import (NAME,
                                                                     UserPersonalizationModel)
 from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
-from chalicelib.training.recipes.user_personalization.sequences import (build_windows,
+from chalicelib.training.recipes.user_personalization.sequences import (WindowBuilder,
                                                                         impression_negatives,
                                                                         kept_users)
 from chalicelib.training.recipes.user_personalization.settings import (DEFAULT_HYPERPARAMETERS,
@@ -78,10 +78,10 @@ class UserPersonalizationRecipe(Recipe):
         if len(rows):
             _, user_codes = np.unique(users, return_inverse=True)
             keep = kept_users(user_codes, settings)
-            windows = build_windows(user_codes[keep], rows[keep], stamps[keep], hard[keep],
+            builder = WindowBuilder(user_codes[keep], rows[keep], stamps[keep], hard[keep],
                                     settings)
-            if len(windows):
-                summary = Trainer(network, features, counts, settings, seed, log).fit(windows)
+            if builder.has_targets():
+                summary = Trainer(network, features, counts, settings, seed, log).fit(builder)
                 log(f"trained {summary['steps']} steps, "
                     f"{summary['events_per_second']:.0f} events/s")
         stats = compute_item_statistics(index, table, data.items,

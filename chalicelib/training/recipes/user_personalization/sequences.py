@@ -58,32 +58,66 @@ class Windows:
         return self.inputs.shape[0]
 
 
+class WindowBuilder:
+    """Cuts each user's time-ordered events into windows of `bptt` steps (vectorised).
+
+    The events are sorted once; `windows(shift)` then cuts them. With a shift, every user's
+    window boundaries move by their own random offset (0..bptt-1): across epochs each event
+    is predicted from differently long contexts instead of always restarting the GRU at the
+    same positions (the early steps of a fixed window would only ever see a short history).
+    """
+
+    def __init__(self, user_codes: np.ndarray, rows: np.ndarray, stamps: np.ndarray,
+                 hard: np.ndarray, settings: Settings):
+        order = np.lexsort((stamps, user_codes))
+        self.users, self.items = user_codes[order], rows[order]
+        self.hard, self.length = hard[order], settings.bptt
+        times, count = stamps[order], len(order)
+        self.starts = np.r_[0, np.flatnonzero(self.users[1:] != self.users[:-1]) + 1] \
+            if count else np.zeros(0, dtype=np.int64)
+        self.sizes = np.diff(np.r_[self.starts, count])
+        self.position = np.arange(count) - np.repeat(self.starts, self.sizes)
+        self.source = np.flatnonzero(np.r_[self.users[1:] == self.users[:-1], False])
+        if settings.recency_mask and count and times.max() > times.min():
+            # recent events count up to 3x as much as the oldest: tastes and catalogues drift
+            self.recency = 0.5 + (times - times.min()) / (times.max() - times.min())
+        else:
+            self.recency = np.ones(count)
+
+    def has_targets(self) -> bool:
+        """Whether any user has two events (something to predict)."""
+        return len(self.source) > 0
+
+    def windows(self, generator: np.random.Generator | None = None) -> Windows:
+        """The windows; with a generator, each user's boundaries shifted at random."""
+        count, length = len(self.users), self.length
+        position = self.position
+        if generator is not None and length > 1 and count:
+            shift = generator.integers(0, length, size=len(self.starts))
+            position = position + np.repeat(shift, self.sizes)
+        column = position % length
+        # a new window wherever a user starts or the column wraps round
+        first = (column == 0) | (self.position == 0)
+        window = np.cumsum(first) - 1
+        num_windows = int(window[-1]) + 1 if count else 0
+        # a user's first window may start mid-way (shifted): its columns start at 0 anyway
+        column = self.position - self.position[np.flatnonzero(first)][window] \
+            if count else column
+        inputs = np.full((num_windows, length), -1, dtype=np.int64)
+        targets = np.full((num_windows, length), -1, dtype=np.int64)
+        weights = np.zeros((num_windows, length), dtype=np.float32)
+        negatives = np.full((num_windows, length, self.hard.shape[1]), -1, dtype=np.int64)
+        inputs[window, column] = self.items
+        source = self.source
+        targets[window[source], column[source]] = self.items[source + 1]
+        weights[window[source], column[source]] = self.recency[source + 1]
+        negatives[window[source], column[source]] = self.hard[source + 1]
+        useful = (targets >= 0).any(axis=1)
+        return Windows(torch.from_numpy(inputs[useful]), torch.from_numpy(targets[useful]),
+                       torch.from_numpy(weights[useful]), torch.from_numpy(negatives[useful]))
+
+
 def build_windows(user_codes: np.ndarray, rows: np.ndarray, stamps: np.ndarray,
                   hard: np.ndarray, settings: Settings) -> Windows:
-    """Cut each user's time-ordered events into windows of `bptt` steps (vectorised)."""
-    order = np.lexsort((stamps, user_codes))
-    users, items, times, hard = user_codes[order], rows[order], stamps[order], hard[order]
-    count, length = len(users), settings.bptt
-    starts = np.r_[0, np.flatnonzero(users[1:] != users[:-1]) + 1]
-    position = np.arange(count) - np.repeat(starts, np.diff(np.r_[starts, count]))
-    has_next = np.r_[users[1:] == users[:-1], False]
-    window = np.cumsum(position % length == 0) - 1
-    column = position % length
-    num_windows = int(window[-1]) + 1 if count else 0
-    inputs = np.full((num_windows, length), -1, dtype=np.int64)
-    targets = np.full((num_windows, length), -1, dtype=np.int64)
-    weights = np.zeros((num_windows, length), dtype=np.float32)
-    negatives = np.full((num_windows, length, hard.shape[1]), -1, dtype=np.int64)
-    inputs[window, column] = items
-    source = np.flatnonzero(has_next)
-    targets[window[source], column[source]] = items[source + 1]
-    if settings.recency_mask and count and times.max() > times.min():
-        # recent events count up to 3x as much as the oldest: tastes and catalogues drift
-        recency = 0.5 + (times - times.min()) / (times.max() - times.min())
-    else:
-        recency = np.ones(count)
-    weights[window[source], column[source]] = recency[source + 1]
-    negatives[window[source], column[source]] = hard[source + 1]
-    useful = (targets >= 0).any(axis=1)
-    return Windows(torch.from_numpy(inputs[useful]), torch.from_numpy(targets[useful]),
-                   torch.from_numpy(weights[useful]), torch.from_numpy(negatives[useful]))
+    """Each user's events in consecutive `bptt`-long windows from their first event."""
+    return WindowBuilder(user_codes, rows, stamps, hard, settings).windows()

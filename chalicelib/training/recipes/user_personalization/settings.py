@@ -18,6 +18,8 @@ DEFAULT_HYPERPARAMETERS = {
     "num_negatives": "auto",          # auto = about sqrt(V)
     "softmax": "auto",                # auto | full | sampled
     "id_dropout": "0.2",              # share of items scored from metadata only per step
+    "dropout": "0.2",                 # on the GRU's inputs and outputs while training
+    "shift_windows": "true",          # epochs after the first cut windows at random offsets
     "max_impression_negatives": "8",
     "popularity_half_life_days": "7",
     "max_steps": "0",                 # 0 = no limit (benchmarks cap it)
@@ -38,6 +40,8 @@ class Settings:
     num_negatives: int | None
     softmax: str
     id_dropout: float
+    dropout: float
+    shift_windows: bool
     max_impression_negatives: int
     popularity_half_life_days: float
     max_steps: int
@@ -62,6 +66,8 @@ class Settings:
             num_negatives=None if negatives in ("auto", "", "0") else int(float(negatives)),
             softmax=values["softmax"].strip().lower(),
             id_dropout=min(max(float(values["id_dropout"]), 0.0), 0.95),
+            dropout=min(max(float(values["dropout"]), 0.0), 0.9),
+            shift_windows=values["shift_windows"].strip().lower() in ("true", "1", "yes"),
             max_impression_negatives=max(0, int(float(values["max_impression_negatives"]))),
             popularity_half_life_days=float(values["popularity_half_life_days"]),
             max_steps=max(0, int(float(values["max_steps"]))),

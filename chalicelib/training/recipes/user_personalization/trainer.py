@@ -9,7 +9,7 @@ from torch import nn
 
 from chalicelib.training.recipes.base import Log
 from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
-from chalicelib.training.recipes.user_personalization.sequences import Windows
+from chalicelib.training.recipes.user_personalization.sequences import WindowBuilder
 from chalicelib.training.recipes.user_personalization.settings import Settings
 from chalicelib.training.sampling import (FULL_SOFTMAX_BELOW, AliasSampler,
                                           default_num_negatives, full_softmax_loss,
@@ -32,6 +32,10 @@ class Trainer:
         self.sampler = None if self.full_softmax else AliasSampler(unigram_proposal(counts))
         # ID dropout only makes sense when there is metadata to fall back on
         self.id_dropout = settings.id_dropout if bool((features[:, 0] > 0).any()) else 0.0
+        # dropout on the GRU's inputs and outputs: without it a few epochs overfit small
+        # catalogues (ML-100K's NDCG@10 falls after the third epoch)
+        self.dropout = nn.Dropout(settings.dropout)
+        self.numpy_generator = np.random.default_rng(seed)
         self.sparse_optimizer = torch.optim.SparseAdam(network.sparse_parameters(),
                                                        lr=settings.learning_rate)
         self.dense_optimizer = torch.optim.Adam(network.dense_parameters(),
@@ -54,7 +58,8 @@ class Trainer:
             rows = torch.arange(self.num_items)
             z = network.item_vectors(rows, self.features, self._keep(self.num_items))
             x = z[inputs.clamp_min(0)] * valid_in[..., None]
-            outputs, _ = network.gru(x)
+            outputs, _ = network.gru(self.dropout(x))
+            outputs = self.dropout(outputs)
             loss = full_softmax_loss(outputs[valid_out], flat_targets, z, network.bias(rows),
                                      flat_weights)
         else:
@@ -68,7 +73,8 @@ class Trainer:
             in_pos, out_pos, neg_pos, hard_pos = torch.split(inverse, sizes)
             x = torch.zeros(*inputs.shape, z.shape[1])
             x[valid_in] = z[in_pos]
-            outputs, _ = network.gru(x)
+            outputs, _ = network.gru(self.dropout(x))
+            outputs = self.dropout(outputs)
             hard_index = torch.full(flat_hard.shape, 0, dtype=torch.long)
             hard_index[flat_hard >= 0] = hard_pos
             loss = sampled_softmax_loss(
@@ -83,14 +89,20 @@ class Trainer:
         self.dense_optimizer.step()
         return float(loss.detach()), int(valid_out.sum())
 
-    def fit(self, windows: Windows) -> dict[str, float]:
+    def fit(self, builder: WindowBuilder) -> dict[str, float]:
+        """Epoch 1 cuts every user's events from their first one; later epochs shift each
+        user's window boundaries at random (settings.shift_windows)."""
         settings, network = self.settings, self.network
         network.train()
+        self.dropout.train()
         steps, events_total, started = 0, 0, time.perf_counter()
         mode = "full softmax" if self.full_softmax else \
             f"sampled softmax ({self.num_negatives} negatives)"
+        windows = builder.windows()
         self.log(f"training on {len(windows)} sequences, {self.num_items} items, {mode}")
         for epoch in range(settings.epochs):
+            if epoch and settings.shift_windows:
+                windows = builder.windows(self.numpy_generator)
             order = torch.randperm(len(windows), generator=self.generator)
             epoch_loss, epoch_events, epoch_start = 0.0, 0, time.perf_counter()
             for batch in order.split(settings.batch_size):
