@@ -63,6 +63,28 @@ def kmeans(vectors: torch.Tensor, k: int, generator: torch.Generator) -> torch.T
     return centroids
 
 
+def _split_oversized(vectors: torch.Tensor, leaf_of: torch.Tensor, leaf_size: int,
+                     generator: torch.Generator) -> torch.Tensor:
+    """Leaves numbered densely, none over 2 * leaf_size items. k-means cannot split a crowd
+    of identical vectors (cold items with the same metadata get the same ID embedding from
+    their neighbours: a catalogue can hold 100k of them), and a search that probes one such
+    leaf would score all of it. Oversized leaves are cut into slabs of leaf_size along a
+    random direction: identical items score identically, so any cut is as good."""
+    _, leaf_of = torch.unique(leaf_of, return_inverse=True)
+    sizes = torch.bincount(leaf_of)
+    if int(sizes.max()) <= 2 * leaf_size:
+        return leaf_of
+    direction = torch.randn(vectors.shape[1], generator=generator)
+    order = torch.argsort(leaf_of.double() * 4 + torch.sigmoid((vectors @ direction).double()),
+                          stable=True)  # by leaf, then along the direction within a leaf
+    starts = torch.cat([torch.zeros(1, dtype=torch.long), sizes.cumsum(0)[:-1]])
+    rank = torch.arange(len(order)) - torch.repeat_interleave(starts, sizes)
+    chunk = torch.where(sizes[leaf_of[order]] > 2 * leaf_size, rank // leaf_size, 0)
+    keys = torch.empty_like(leaf_of)
+    keys[order] = leaf_of[order] * (len(order) // leaf_size + 1) + chunk
+    return torch.unique(keys, return_inverse=True)[1]
+
+
 class InnerProductIndex:
     def __init__(self, vectors: torch.Tensor, seed: int = 0):
         vectors = vectors.detach().float().contiguous()
@@ -81,8 +103,7 @@ class InnerProductIndex:
             local = _assign(vectors[members], kmeans(vectors[members], k, generator))
             leaf_of[members] = local + next_leaf
             next_leaf += int(local.max()) + 1
-        # leaves numbered densely, rows sorted by leaf
-        _, leaf_of = torch.unique(leaf_of, return_inverse=True)
+        leaf_of = _split_oversized(vectors, leaf_of, math.ceil(n / target_leaves), generator)
         self.order = torch.argsort(leaf_of, stable=True)
         self.sorted_vectors = vectors[self.order].contiguous()
         sizes = torch.bincount(leaf_of)

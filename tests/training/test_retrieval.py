@@ -31,6 +31,17 @@ def test_every_row_is_in_exactly_one_leaf():
     torch.testing.assert_close(index.sorted_vectors, vectors[index.order])
 
 
+def test_a_crowd_of_identical_vectors_is_cut_into_leaves_of_the_usual_size():
+    # cold items with the same metadata share one ID embedding: k-means cannot split them
+    vectors = torch.cat([blobs(n=1000), torch.ones(3000, 16)])
+    index = InnerProductIndex(vectors)
+    assert int(index.sizes.max()) <= 2 * 64  # leaf size ~ sqrt(4000)
+    assert sorted(index.order.tolist()) == list(range(len(vectors)))
+    found = index.search(torch.ones(16), 200)   # the crowd scores best: probe a few leaves
+    assert len(found.rows) < 400
+    torch.testing.assert_close(found.scores, vectors[found.rows] @ torch.ones(16))
+
+
 def test_a_budget_over_the_catalogue_scores_everything_exactly():
     vectors = blobs()
     index = InnerProductIndex(vectors)
