@@ -6,14 +6,19 @@ For each catalogue size: deploy a campaign (see serving_setup), then send signed
 one at a time (p50/p99 latency, sequential requests/s) and from several client threads at
 once (requests/s), without and with a filter (EXCLUDE ItemID WHERE Items.GENRE IN ($GENRES)
 with a different genre pair per request). The first request of each kind (model load,
-catalogue build) is reported separately as cold start. Results: bench/results/serving_latency.json
+catalogue build) is reported separately as cold start; then --warmup-seconds of requests
+(the retrieval index of a large catalogue is built in the background meanwhile) before the
+measured ones. --data-dir keeps the deployments for the next run.
+Results: bench/results/serving_latency.json
 """
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import threading
 import time
+from pathlib import Path
 
 from serving_setup import (GENRES, SignedClient, deploy, percentiles, print_table, save,
                            start_endpoint)
@@ -29,13 +34,19 @@ def request_body(deployed: dict, rng: random.Random, with_filter: bool) -> dict:
     return body
 
 
-def sequential(url: str, deployed: dict, with_filter: bool, count: int) -> dict:
+def sequential(url: str, deployed: dict, with_filter: bool, count: int,
+               warmup_s: float) -> dict:
     client = SignedClient(url, "personalize-runtime")
     rng = random.Random(7)
     started = time.perf_counter()
     status, reply = client.post("/recommendations", request_body(deployed, rng, with_filter))
     cold_ms = (time.perf_counter() - started) * 1000
     assert status == 200 and len(reply["itemList"]) == 25, reply
+    # the retrieval index of a large catalogue is built in the background after the model
+    # loads (requests meanwhile are scored exactly): steady state is measured after it
+    warm_until = time.perf_counter() + warmup_s
+    while time.perf_counter() < warm_until:
+        client.post("/recommendations", request_body(deployed, rng, with_filter))
     samples = []
     begin = time.perf_counter()
     for _ in range(count):
@@ -68,23 +79,36 @@ def concurrent(url: str, deployed: dict, with_filter: bool, threads: int,
     return sum(done) / seconds
 
 
+def reused(data_dir: Path | None, size: int) -> dict | None:
+    saved = data_dir / f"deployed-{size}.json" if data_dir else None
+    return json.loads(saved.read_text()) if saved and saved.exists() else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--warmup-seconds", type=float, default=20.0,
+                        help="requests sent after the cold one before measuring")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="keep deployments here and reuse them on the next run "
+                             "(training the 1M-item model takes minutes)")
     args = parser.parse_args()
-    endpoint = start_endpoint()
+    endpoint = start_endpoint(args.data_dir)
     rows, results = [], []
     try:
         for size in args.sizes:
-            deployed = deploy(endpoint, size)
+            deployed = reused(args.data_dir, size) or deploy(endpoint, size)
+            if args.data_dir:
+                (args.data_dir / f"deployed-{size}.json").write_text(json.dumps(deployed))
             print(f"# {size} items: setup {deployed['setup_s']:.1f}s, train "
                   f"{deployed['train_s']:.1f}s, model items {deployed['model_items']}",
                   flush=True)
             for with_filter in (False, True):
-                stats = sequential(endpoint.url, deployed, with_filter, args.requests)
+                stats = sequential(endpoint.url, deployed, with_filter, args.requests,
+                                   args.warmup_seconds)
                 stats["concurrent_rps"] = concurrent(endpoint.url, deployed, with_filter,
                                                      args.threads, args.seconds)
                 result = {"items": size, "model_items": deployed["model_items"],

@@ -74,6 +74,7 @@ class SignedClient:
 
 def start_endpoint(data_dir: Path | None = None) -> Endpoint:
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="personalize-bench-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
     return Endpoint(data_dir, env={"PERSONALIZE_SETTLE_SECONDS": "0.01"}).start()
 
 
