@@ -31,7 +31,7 @@ from chalicelib.training.retrieval import InnerProductIndex
 RETRIEVAL_FROM = 100_000
 RETRIEVAL_BUDGET = 16_384    # items scored exactly per request above RETRIEVAL_FROM
 POPULAR_CANDIDATES = 512
-EXPLORATION_DRAWS = 2_048
+EXPLORATION_DRAWS = 512        # at least; 4 per requested result for long lists
 STATE_CACHE_SIZE = 100_000
 BONUS_REFRESH_SECONDS = 60.0
 
@@ -136,7 +136,7 @@ class Scorer:
         index = self.ready_index() if self.size >= RETRIEVAL_FROM else None
         if index is not None:
             space = self._retrieved(index, state, prior, history, mask, exploring, now,
-                                    cut_off_days, generator)
+                                    cut_off_days, generator, num_results)
             if int(space.candidates.sum()) >= num_results:
                 return space
             # a filter that leaves too few of the retrieved items: score everything
@@ -161,14 +161,15 @@ class Scorer:
         return CandidateSpace(None, exploit, candidates, allowed & seen, explore)
 
     def _retrieved(self, index, state, prior, history, mask, exploring, now, cut_off_days,
-                   generator):
+                   generator, num_results):
         query = torch.cat([state, torch.ones(1)])
         with torch.no_grad():
             found = index.search(query, RETRIEVAL_BUDGET)
-            drawn = self._draw_explorable(now, cut_off_days, generator) if exploring \
+            draws = max(EXPLORATION_DRAWS, 4 * num_results)
+            drawn = self._draw_explorable(now, cut_off_days, generator, draws) if exploring \
                 else torch.zeros(0, dtype=torch.long)
             extra = torch.unique(torch.cat([self.popular, drawn]))
-            extra = extra[~torch.isin(extra, found.rows)]
+            extra = extra[~self._flags(found.rows)[extra]]
             rows = torch.cat([found.rows, extra])
             logits = torch.cat([found.scores, self.z[extra] @ state + self.bias[extra]])
             # normalisers over the whole catalogue: scored items exactly, the unprobed leaves
@@ -182,22 +183,30 @@ class Scorer:
             exploit = torch.exp(blended - torch.logsumexp(torch.cat([blended, tail]), 0))
         allowed = torch.ones(len(rows), dtype=torch.bool) if mask is None \
             else torch.from_numpy(np.asarray(mask, dtype=bool)[rows.numpy()])
-        seen = torch.isin(rows, torch.tensor(history, dtype=torch.long)) if history \
+        seen = self._flags(torch.tensor(history, dtype=torch.long))[rows] if history \
             else torch.zeros(len(rows), dtype=torch.bool)
         candidates = allowed & ~seen
         explore = None
         if len(drawn):
-            order = torch.argsort(rows)
-            positions = order[torch.searchsorted(rows[order], drawn)]
-            counts = torch.bincount(positions, minlength=len(rows)).float().numpy()
+            # every drawn item is among rows (extra holds those the search did not find)
+            position = torch.empty(self.size, dtype=torch.int32)  # only rows' entries read
+            position[rows] = torch.arange(len(rows), dtype=torch.int32)
+            counts = torch.bincount(position[drawn].long(), minlength=len(rows)).float().numpy()
             explore = exploration_distribution(counts, (1 - prior) * personal, candidates)
         return CandidateSpace(rows, exploit, candidates, allowed & seen, explore)
 
-    def _draw_explorable(self, now, cut_off_days, generator) -> torch.Tensor:
+    def _flags(self, rows: torch.Tensor) -> torch.Tensor:
+        """A catalogue-long boolean, True at `rows`: membership tests by indexing, O(1) an
+        item (torch.isin sorts both sides: milliseconds at the retrieval path's sizes)."""
+        flags = torch.zeros(self.size, dtype=torch.bool)
+        flags[rows] = True
+        return flags
+
+    def _draw_explorable(self, now, cut_off_days, generator, draws: int) -> torch.Tensor:
         _, cumulative = self.bonus(now, cut_off_days)
         total = float(cumulative[-1]) if len(cumulative) else 0.0
         if total <= 0:
             return torch.zeros(0, dtype=torch.long)
-        uniform = torch.rand(EXPLORATION_DRAWS, generator=generator, dtype=torch.float64)
+        uniform = torch.rand(draws, generator=generator, dtype=torch.float64)
         drawn = torch.searchsorted(cumulative, uniform * total, right=True)
         return drawn.clamp_max(self.size - 1)
