@@ -18,6 +18,7 @@ import numpy as np
 from chalicelib.events.schema_fields import NUMERICAL, group_datasets
 from chalicelib.filters import CatalogIndex, FilterContext
 from chalicelib.filters.masks import number_text
+from chalicelib.serving.heap import settle_long_lived
 
 OVERLAY_REBUILD_ROWS = 20_000   # past this many changed items, rebuild the base index
 
@@ -270,6 +271,7 @@ class CatalogCache:
                 found = cache.get(key)
                 if found is None:
                     found = cache[key] = build()
+                    settle_long_lived()
         return found
 
     def items(self, key: tuple, group: str, item_ids: list[str]) -> ItemCatalog:

@@ -136,10 +136,12 @@ def blend(exploit: torch.Tensor, explore: torch.Tensor | None, weight: float,
     if weight <= 0:
         return [(i, float(mixture[i])) for i in torch.topk(masked, count).indices.tolist()]
     explore_slots = (torch.rand(count, generator=generator) < weight).tolist()
-    explorable = int((explore > 0).sum())
-    wanted = min(sum(explore_slots), explorable)
-    picks = torch.multinomial(explore, wanted, replacement=False,
-                              generator=generator).tolist() if wanted else []
+    # drawn over the items exploration can reach only: multinomial without replacement
+    # costs O(categories), and on the retrieval path a few hundred of ~17k rows are nonzero
+    support = torch.nonzero(explore > 0).squeeze(1)
+    wanted = min(sum(explore_slots), len(support))
+    picks = support[torch.multinomial(explore[support], wanted, replacement=False,
+                                      generator=generator)].tolist() if wanted else []
     # enough exploitation items to fill every slot even if exploration took some of them
     exploit_order = torch.topk(masked, min(available, count + len(picks))).indices.tolist()
     chosen: list[int] = []

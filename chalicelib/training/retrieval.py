@@ -13,12 +13,18 @@ contiguous slice.
 `search` also returns, for every leaf it did not probe, an estimate of that leaf's share of
 a softmax normaliser (log size + centroid score): callers that need probabilities over the
 whole catalogue (Personalize scores are) add it to the exact part.
+
+The index is built with torch but searched with numpy: a search is dozens of small array
+operations on one thread, and numpy's per-call overhead is a fraction of torch's (at a
+million items a search probes ~60 leaves; a torch slice-and-matvec per leaf cost 2.4 ms a
+search, numpy over runs of adjacent leaves well under one).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 KMEANS_ITERATIONS = 8
@@ -28,11 +34,11 @@ KMEANS_SAMPLE_PER_CLUSTER = 64   # rows k-means is fitted on, per cluster (assig
 
 @dataclass
 class SearchResult:
-    rows: torch.Tensor         # int64 item rows, those of the probed leaves
-    scores: torch.Tensor       # their exact inner products with the query
-    tail_log_sizes: torch.Tensor   # per unprobed leaf: log(number of items)
-    tail_scores: torch.Tensor      # per unprobed leaf: centroid . query
-    tail_leaves: torch.Tensor      # which leaves those are
+    rows: np.ndarray           # int64 item rows, those of the probed leaves
+    scores: np.ndarray         # float32, their exact inner products with the query
+    tail_log_sizes: np.ndarray     # per unprobed leaf: log(number of items)
+    tail_scores: np.ndarray        # per unprobed leaf: centroid . query
+    tail_leaves: np.ndarray        # which leaves those are
 
 
 def _assign(vectors: torch.Tensor, centroids: torch.Tensor, chunk: int = 65_536) -> torch.Tensor:
@@ -104,21 +110,23 @@ class InnerProductIndex:
             leaf_of[members] = local + next_leaf
             next_leaf += int(local.max()) + 1
         leaf_of = _split_oversized(vectors, leaf_of, math.ceil(n / target_leaves), generator)
-        self.order = torch.argsort(leaf_of, stable=True)
-        self.sorted_vectors = vectors[self.order].contiguous()
+        order = torch.argsort(leaf_of, stable=True)
         sizes = torch.bincount(leaf_of)
-        self.offsets = torch.cat([torch.zeros(1, dtype=torch.long), sizes.cumsum(0)])
-        self.sizes = sizes
-        self.log_sizes = torch.log(sizes.float())
         sums = torch.zeros(len(sizes), vectors.shape[1]).index_add_(0, leaf_of, vectors)
-        self.centroids = sums / sizes[:, None].float()
-        self.leaf_of = leaf_of
+        # numpy from here on: what a search touches
+        self.order = order.numpy()
+        self.sorted_vectors = vectors[order].contiguous().numpy()
+        self.sizes = sizes.numpy()
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
+        self.log_sizes = np.log(self.sizes.astype(np.float32))
+        self.centroids = (sums / sizes[:, None].float()).numpy()
+        self.leaf_of = leaf_of.numpy()
 
-    def leaf_means(self, values: torch.Tensor) -> torch.Tensor:
+    def leaf_means(self, values: np.ndarray) -> np.ndarray:
         """Per-leaf mean of a per-item quantity (e.g. log popularity), for tail estimates."""
-        sums = torch.zeros(self.num_leaves, dtype=values.dtype).index_add_(0, self.leaf_of,
-                                                                             values)
-        return sums / self.sizes.to(values.dtype)
+        values = np.asarray(values)
+        return (np.bincount(self.leaf_of, weights=values, minlength=self.num_leaves)
+                / self.sizes).astype(values.dtype)
 
     def __len__(self) -> int:
         return len(self.order)
@@ -127,17 +135,20 @@ class InnerProductIndex:
     def num_leaves(self) -> int:
         return len(self.sizes)
 
-    def search(self, query: torch.Tensor, budget: int) -> SearchResult:
+    def search(self, query, budget: int) -> SearchResult:
         """Score the best leaves (by centroid . query) until about `budget` items are scored."""
+        query = np.asarray(query, dtype=np.float32)
         leaf_scores = self.centroids @ query
-        ranked = torch.argsort(leaf_scores, descending=True)
-        covered = torch.cumsum(self.sizes[ranked], 0)
-        probe = max(1, int(torch.searchsorted(covered, budget)) + 1)
+        ranked = np.argsort(-leaf_scores, kind="stable")
+        covered = np.cumsum(self.sizes[ranked])
+        probe = max(1, int(np.searchsorted(covered, budget)) + 1)
         probed, rest = ranked[:probe], ranked[probe:]
-        rows, scores = [], []
-        for leaf in probed.tolist():
-            start, end = int(self.offsets[leaf]), int(self.offsets[leaf + 1])
-            rows.append(self.order[start:end])
-            scores.append(self.sorted_vectors[start:end] @ query)
-        return SearchResult(torch.cat(rows), torch.cat(scores), self.log_sizes[rest],
-                            leaf_scores[rest], rest)
+        # Leaves are numbered in k-means group order, so probed leaves are often adjacent:
+        # each run of consecutive leaves is one contiguous slice, one matvec.
+        probed = np.sort(probed)
+        breaks = np.flatnonzero(np.diff(probed) != 1)
+        starts = self.offsets[probed[np.concatenate([[0], breaks + 1])]].tolist()
+        ends = self.offsets[probed[np.concatenate([breaks, [len(probed) - 1]])] + 1].tolist()
+        rows = np.concatenate([self.order[a:b] for a, b in zip(starts, ends)])
+        scores = np.concatenate([self.sorted_vectors[a:b] @ query for a, b in zip(starts, ends)])
+        return SearchResult(rows, scores, self.log_sizes[rest], leaf_scores[rest], rest)

@@ -4,6 +4,7 @@ The model tests lower RETRIEVAL_FROM so that a 40-item model takes the path a ca
 hundred thousand items takes, and compare it with exact scoring of the same model.
 """
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ def test_every_row_is_in_exactly_one_leaf():
     assert sorted(index.order.tolist()) == list(range(len(vectors)))
     assert int(index.sizes.sum()) == len(vectors)
     assert 40 <= index.num_leaves <= 100  # about sqrt(4000)
-    torch.testing.assert_close(index.sorted_vectors, vectors[index.order])
+    np.testing.assert_allclose(index.sorted_vectors, vectors.numpy()[index.order])
 
 
 def test_a_crowd_of_identical_vectors_is_cut_into_leaves_of_the_usual_size():
@@ -37,18 +38,20 @@ def test_a_crowd_of_identical_vectors_is_cut_into_leaves_of_the_usual_size():
     index = InnerProductIndex(vectors)
     assert int(index.sizes.max()) <= 2 * 64  # leaf size ~ sqrt(4000)
     assert sorted(index.order.tolist()) == list(range(len(vectors)))
-    found = index.search(torch.ones(16), 200)   # the crowd scores best: probe a few leaves
+    found = index.search(np.ones(16), 200)   # the crowd scores best: probe a few leaves
     assert len(found.rows) < 400
-    torch.testing.assert_close(found.scores, vectors[found.rows] @ torch.ones(16))
+    np.testing.assert_allclose(found.scores, vectors.numpy()[found.rows] @ np.ones(16),
+                               rtol=1e-5)
 
 
 def test_a_budget_over_the_catalogue_scores_everything_exactly():
     vectors = blobs()
     index = InnerProductIndex(vectors)
-    query = torch.randn(vectors.shape[1])
+    query = torch.randn(vectors.shape[1]).numpy()
     found = index.search(query, len(vectors))
     assert sorted(found.rows.tolist()) == list(range(len(vectors)))
-    torch.testing.assert_close(found.scores, vectors[found.rows] @ query)
+    np.testing.assert_allclose(found.scores, vectors.numpy()[found.rows] @ query, rtol=1e-4,
+                               atol=1e-4)
     assert len(found.tail_leaves) == 0
 
 
@@ -59,7 +62,7 @@ def test_a_small_budget_finds_the_best_items():
     recalls = []
     for _ in range(50):
         query = torch.randn(vectors.shape[1], generator=generator)
-        found = index.search(query, len(vectors) // 10)
+        found = index.search(query.numpy(), len(vectors) // 10)
         assert len(found.rows) < len(vectors) // 5
         best = set(torch.topk(vectors @ query, 10).indices.tolist())
         recalls.append(len(best & set(found.rows.tolist())) / 10)
@@ -156,3 +159,32 @@ def test_user_state_is_cached_until_the_history_changes(model):
     first = model.scorer.user_state(rows)
     assert model.scorer.user_state(list(rows)) is first
     assert not torch.equal(model.scorer.user_state(rows + [model.index["i5"]]), first)
+
+
+def test_retrieval_scratch_is_reset_after_each_request(model, retrieval):
+    # the per-thread position array must read -1 everywhere between requests, or the next
+    # request would take stale rows for candidates or history
+    for start in range(0, V, 7):
+        history = [f"i{(start + k) % V}" for k in range(3)]
+        got = model.recommend("u", history, 8, exploration_weight=0.5, now=NOW)
+        assert not {item for item, _ in got} & set(history)
+        assert (model.scorer._scratch.positions == -1).all()
+
+
+def test_a_stale_bonus_is_served_while_it_is_refreshed_in_the_background(model):
+    scorer = model.scorer
+    scorer._bonus.clear()
+    fresh, _ = scorer.bonus(None, 30.0)   # nothing cached: computed at once
+    stale = np.zeros_like(fresh)
+    scorer._bonus[30.0] = (time.time() - 10 * scoring.BONUS_REFRESH_SECONDS, stale,
+                           np.cumsum(stale, dtype=np.float64))
+    served, _ = scorer.bonus(None, 30.0)
+    assert served is stale                # the request did not wait for the refresh
+    deadline = time.time() + 30
+    while scorer._bonus[30.0][1] is stale and time.time() < deadline:
+        time.sleep(0.01)
+    np.testing.assert_allclose(scorer._bonus[30.0][1], fresh, rtol=1e-5)
+    # an explicit clock (simulations) recomputes synchronously
+    later = time.time() + 10 * scoring.BONUS_REFRESH_SECONDS
+    assert scorer.bonus(later, 30.0)[1] is not None and scorer._bonus[30.0][0] == later
+    scorer._bonus.clear()

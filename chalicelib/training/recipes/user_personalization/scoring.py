@@ -12,13 +12,21 @@ softmax normaliser is estimated from their sizes and centroids.
 
 Also cached here: each user's GRU state by their latest `bptt` items (PutEvents changes the
 key, so the next request recomputes it) and the exploration bonus per age cut-off, refreshed
-every BONUS_REFRESH_SECONDS.
+every BONUS_REFRESH_SECONDS (in the background when serving on the clock: a refresh at a
+million items takes tens of milliseconds that no request should wait for).
+
+The retrieval path works in numpy on catalogue-long arrays shared with the torch tensors:
+a request is a few dozen small array operations, and numpy's per-operation overhead is a
+fraction of torch's. Which candidate row an item is (membership and position tests) is
+answered by a per-thread scratch array over the catalogue, set for the request's rows and
+reset after it, instead of a fresh catalogue-long array per test.
 """
 from __future__ import annotations
 
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,13 +67,19 @@ class Scorer:
         self.log_popularity = torch.log(popularity / popularity.sum())
         self.popular = torch.topk(self.log_popularity,
                                   min(POPULAR_CANDIDATES, len(popularity))).indices
+        # numpy views of the same memory, for the retrieval path
+        self._z_np, self._bias_np = z.detach().numpy(), bias.detach().numpy()
+        self._log_popularity_np = self.log_popularity.numpy()
+        self._popular_np = self.popular.numpy()
         self._states: OrderedDict[tuple, torch.Tensor] = OrderedDict()
-        self._bonus: dict[float, tuple[float, np.ndarray, torch.Tensor]] = {}
+        self._bonus: dict[float, tuple[float, np.ndarray, np.ndarray]] = {}
+        self._refreshing: set[float] = set()
         self._lock = threading.Lock()
         self._index: InnerProductIndex | None = None
         self._build_lock = threading.Lock()
         self._building = False
-        self._leaf_log_popularity: torch.Tensor | None = None
+        self._leaf_log_popularity: np.ndarray | None = None
+        self._scratch = threading.local()
 
     @property
     def size(self) -> int:
@@ -92,20 +106,38 @@ class Scorer:
                 self._states.popitem(last=False)
         return state
 
-    def bonus(self, now: float | None, cut_off_days: float) -> tuple[np.ndarray, torch.Tensor]:
+    def bonus(self, now: float | None, cut_off_days: float) -> tuple[np.ndarray, np.ndarray]:
         """(exploration bonus per item, its cumulative sum for drawing), recomputed when
-        older than BONUS_REFRESH_SECONDS relative to `now`."""
+        older than BONUS_REFRESH_SECONDS relative to `now`. On the clock (now=None) a
+        stale bonus is served while a background thread recomputes it; an explicit `now`
+        (simulations, tests) recomputes at once."""
+        on_clock = now is None
         now = time.time() if now is None else float(now)
         key = float(cut_off_days)
         with self._lock:
             cached = self._bonus.get(key)
         if cached is not None and abs(now - cached[0]) < BONUS_REFRESH_SECONDS:
             return cached[1], cached[2]
-        bonus = exploration_bonus(self.stats, now, cut_off_days)
-        cumulative = torch.from_numpy(np.cumsum(bonus, dtype=np.float64))
-        with self._lock:
-            self._bonus[key] = (now, bonus, cumulative)
-        return bonus, cumulative
+        if cached is not None and on_clock:
+            with self._lock:
+                start = key not in self._refreshing
+                self._refreshing.add(key)
+            if start:
+                threading.Thread(target=self._refresh_bonus, args=(now, key), daemon=True,
+                                 name="exploration-bonus").start()
+            return cached[1], cached[2]
+        return self._refresh_bonus(now, key)
+
+    def _refresh_bonus(self, now: float, key: float) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            bonus = exploration_bonus(self.stats, now, key)
+            cumulative = np.cumsum(bonus, dtype=np.float64)
+            with self._lock:
+                self._bonus[key] = (now, bonus, cumulative)
+            return bonus, cumulative
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
 
     def index(self) -> InnerProductIndex:
         """The retrieval index, built now if need be (seconds at a million items)."""
@@ -113,7 +145,7 @@ class Scorer:
             if self._index is None:
                 vectors = torch.cat([self.z, self.bias[:, None]], dim=1)
                 index = InnerProductIndex(vectors)
-                self._leaf_log_popularity = index.leaf_means(self.log_popularity)
+                self._leaf_log_popularity = index.leaf_means(self._log_popularity_np)
                 self._index = index
             return self._index
 
@@ -162,51 +194,72 @@ class Scorer:
 
     def _retrieved(self, index, state, prior, history, mask, exploring, now, cut_off_days,
                    generator, num_results):
-        query = torch.cat([state, torch.ones(1)])
-        with torch.no_grad():
-            found = index.search(query, RETRIEVAL_BUDGET)
-            draws = max(EXPLORATION_DRAWS, 4 * num_results)
-            drawn = self._draw_explorable(now, cut_off_days, generator, draws) if exploring \
-                else torch.zeros(0, dtype=torch.long)
-            extra = torch.unique(torch.cat([self.popular, drawn]))
-            extra = extra[~self._flags(found.rows)[extra]]
-            rows = torch.cat([found.rows, extra])
-            logits = torch.cat([found.scores, self.z[extra] @ state + self.bias[extra]])
-            # normalisers over the whole catalogue: scored items exactly, the unprobed leaves
-            # estimated (the few extra items counted twice keep every sum below 1)
-            personal_norm = torch.logsumexp(
-                torch.cat([logits, found.tail_log_sizes + found.tail_scores]), 0)
-            personal = logits - personal_norm
-            blended = (1 - prior) * personal + prior * self.log_popularity[rows]
-            tail = found.tail_log_sizes + (1 - prior) * (found.tail_scores - personal_norm) \
-                + prior * self._leaf_log_popularity[found.tail_leaves]
-            exploit = torch.exp(blended - torch.logsumexp(torch.cat([blended, tail]), 0))
-        allowed = torch.ones(len(rows), dtype=torch.bool) if mask is None \
-            else torch.from_numpy(np.asarray(mask, dtype=bool)[rows.numpy()])
-        seen = self._flags(torch.tensor(history, dtype=torch.long))[rows] if history \
-            else torch.zeros(len(rows), dtype=torch.bool)
-        candidates = allowed & ~seen
+        state = state.numpy()
+        found = index.search(np.append(state, np.float32(1.0)), RETRIEVAL_BUDGET)
+        draws = max(EXPLORATION_DRAWS, 4 * num_results)
+        drawn = self._draw_explorable(now, cut_off_days, generator, draws) if exploring \
+            else np.zeros(0, dtype=np.int64)
+        with self._positions() as position:
+            # position[item] = its index among the request's rows, -1 for other items
+            position[found.rows] = np.arange(len(found.rows), dtype=np.int32)
+            extra = np.unique(np.concatenate([self._popular_np, drawn]))
+            extra = extra[position[extra] < 0]
+            rows = np.concatenate([found.rows, extra])
+            position[extra] = np.arange(len(found.rows), len(rows), dtype=np.int32)
+            seen = np.zeros(len(rows), dtype=bool)
+            if history:
+                at = position[np.asarray(history, dtype=np.int64)]
+                seen[at[at >= 0]] = True
+            counts = np.bincount(position[drawn], minlength=len(rows)).astype(np.float32) \
+                if len(drawn) else None
+            position[rows] = -1
+        logits = np.concatenate([found.scores, self._z_np[extra] @ state + self._bias_np[extra]])
+        # normalisers over the whole catalogue: scored items exactly, the unprobed leaves
+        # estimated (the few extra items counted twice keep every sum below 1)
+        personal_norm = _logsumexp(logits, found.tail_log_sizes + found.tail_scores)
+        personal = logits - personal_norm
+        blended = (1 - prior) * personal + prior * self._log_popularity_np[rows]
+        tail = found.tail_log_sizes + (1 - prior) * (found.tail_scores - personal_norm) \
+            + prior * self._leaf_log_popularity[found.tail_leaves]
+        exploit = torch.from_numpy(np.exp(blended - _logsumexp(blended, tail))
+                                   .astype(np.float32))
+        allowed = np.ones(len(rows), dtype=bool) if mask is None \
+            else np.asarray(mask, dtype=bool)[rows]
+        candidates = torch.from_numpy(allowed & ~seen)
         explore = None
-        if len(drawn):
-            # every drawn item is among rows (extra holds those the search did not find)
-            position = torch.empty(self.size, dtype=torch.int32)  # only rows' entries read
-            position[rows] = torch.arange(len(rows), dtype=torch.int32)
-            counts = torch.bincount(position[drawn].long(), minlength=len(rows)).float().numpy()
-            explore = exploration_distribution(counts, (1 - prior) * personal, candidates)
-        return CandidateSpace(rows, exploit, candidates, allowed & seen, explore)
+        if counts is not None:   # every drawn item is among rows
+            explore = exploration_distribution(counts, torch.from_numpy(
+                ((1 - prior) * personal).astype(np.float32)), candidates)
+        return CandidateSpace(torch.from_numpy(rows), exploit, candidates,
+                              torch.from_numpy(allowed & seen), explore)
 
-    def _flags(self, rows: torch.Tensor) -> torch.Tensor:
-        """A catalogue-long boolean, True at `rows`: membership tests by indexing, O(1) an
-        item (torch.isin sorts both sides: milliseconds at the retrieval path's sizes)."""
-        flags = torch.zeros(self.size, dtype=torch.bool)
-        flags[rows] = True
-        return flags
+    @contextmanager
+    def _positions(self):
+        """This thread's catalogue-long int32 scratch array, all -1 on entry; the caller
+        resets what it set (O(rows), not O(catalogue), per request)."""
+        scratch = getattr(self._scratch, "positions", None)
+        if scratch is None:
+            scratch = self._scratch.positions = np.full(self.size, -1, dtype=np.int32)
+        try:
+            yield scratch
+        except BaseException:
+            scratch.fill(-1)
+            raise
 
-    def _draw_explorable(self, now, cut_off_days, generator, draws: int) -> torch.Tensor:
+    def _draw_explorable(self, now, cut_off_days, generator, draws: int) -> np.ndarray:
         _, cumulative = self.bonus(now, cut_off_days)
         total = float(cumulative[-1]) if len(cumulative) else 0.0
         if total <= 0:
-            return torch.zeros(0, dtype=torch.long)
-        uniform = torch.rand(draws, generator=generator, dtype=torch.float64)
-        drawn = torch.searchsorted(cumulative, uniform * total, right=True)
-        return drawn.clamp_max(self.size - 1)
+            return np.zeros(0, dtype=np.int64)
+        # sorted keys: numpy's binary search starts from the previous key's position
+        uniform = np.sort(torch.rand(draws, generator=generator, dtype=torch.float64).numpy())
+        drawn = np.searchsorted(cumulative, uniform * total, side="right")
+        return np.minimum(drawn, self.size - 1)
+
+
+def _logsumexp(*parts: np.ndarray) -> float:
+    values = np.concatenate(parts)
+    if not len(values):
+        return float("-inf")
+    top = float(values.max())
+    return top + float(np.log(np.exp(values - top).sum()))
