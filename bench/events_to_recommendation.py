@@ -13,7 +13,7 @@ import argparse
 import random
 import time
 
-from serving_setup import (SignedClient, deploy, percentiles, print_table, save,
+from serving_setup import (CpuSteal, SignedClient, deploy, percentiles, print_table, save,
                            start_endpoint, tracker)
 
 
@@ -30,33 +30,35 @@ def main() -> None:
         events = SignedClient(endpoint.url, "personalize-events")
         rng = random.Random(3)
         put_ms, get_ms, total_ms, reflected = [], [], [], 0
-        for round_ in range(args.rounds):
-            user = rng.choice(deployed["users"])
-            body = {"campaignArn": deployed["campaign"], "userId": user, "numResults": 25}
-            status, before = runtime.post("/recommendations", body)
-            assert status == 200, before
-            top = before["itemList"][0]["itemId"]
-            started = time.perf_counter()
-            status, reply = events.post("/events", {
-                "trackingId": tracking_id, "userId": user, "sessionId": f"s{round_}",
-                "eventList": [{"eventType": "click", "itemId": top, "sentAt": time.time()}]})
-            sent = time.perf_counter()
-            assert status == 200, reply
-            status, after = runtime.post("/recommendations", body)
-            done = time.perf_counter()
-            assert status == 200, after
-            reflected += top not in [i["itemId"] for i in after["itemList"]]
-            put_ms.append((sent - started) * 1000)
-            get_ms.append((done - sent) * 1000)
-            total_ms.append((done - started) * 1000)
+        with CpuSteal() as steal:
+            for round_ in range(args.rounds):
+                user = rng.choice(deployed["users"])
+                body = {"campaignArn": deployed["campaign"], "userId": user, "numResults": 25}
+                status, before = runtime.post("/recommendations", body)
+                assert status == 200, before
+                top = before["itemList"][0]["itemId"]
+                started = time.perf_counter()
+                status, reply = events.post("/events", {
+                    "trackingId": tracking_id, "userId": user, "sessionId": f"s{round_}",
+                    "eventList": [{"eventType": "click", "itemId": top, "sentAt": time.time()}]})
+                sent = time.perf_counter()
+                assert status == 200, reply
+                status, after = runtime.post("/recommendations", body)
+                done = time.perf_counter()
+                assert status == 200, after
+                reflected += top not in [i["itemId"] for i in after["itemList"]]
+                put_ms.append((sent - started) * 1000)
+                get_ms.append((done - sent) * 1000)
+                total_ms.append((done - started) * 1000)
     finally:
         endpoint.stop()
     rows = [[name, s["p50_ms"], s["p99_ms"], s["mean_ms"]] for name, s in (
         ("PutEvents", percentiles(put_ms)), ("next GetRecommendations", percentiles(get_ms)),
         ("event -> changed recommendations", percentiles(total_ms)))]
     print_table(["step", "p50 ms", "p99 ms", "mean ms"], rows)
-    print(f"\nreflected in the next response: {reflected}/{args.rounds}")
-    print(f"saved {save('events_to_recommendation', {'items': args.items, 'rounds': args.rounds, 'reflected': reflected, 'put_events': percentiles(put_ms), 'next_recommendations': percentiles(get_ms), 'end_to_end': percentiles(total_ms)})}")
+    print(f"\nreflected in the next response: {reflected}/{args.rounds}; CPU steal "
+          f"{steal.percent if steal.percent is None else round(steal.percent, 1)}%")
+    print(f"saved {save('events_to_recommendation', {'items': args.items, 'rounds': args.rounds, 'reflected': reflected, 'put_events': percentiles(put_ms), 'next_recommendations': percentiles(get_ms), 'end_to_end': percentiles(total_ms), 'cpu_steal_percent': steal.percent})}")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from serving_setup import (GENRES, SignedClient, deploy, percentiles, print_table, save,
-                           start_endpoint)
+from serving_setup import (GENRES, CpuSteal, SignedClient, deploy, percentiles, print_table,
+                           save, start_endpoint)
 
 
 def request_body(deployed: dict, rng: random.Random, with_filter: bool) -> dict:
@@ -49,14 +49,16 @@ def sequential(url: str, deployed: dict, with_filter: bool, count: int,
         client.post("/recommendations", request_body(deployed, rng, with_filter))
     samples = []
     begin = time.perf_counter()
-    for _ in range(count):
-        body = request_body(deployed, rng, with_filter)
-        started = time.perf_counter()
-        status, reply = client.post("/recommendations", body)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert status == 200 and reply["recommendationId"], reply
+    with CpuSteal() as steal:
+        for _ in range(count):
+            body = request_body(deployed, rng, with_filter)
+            started = time.perf_counter()
+            status, reply = client.post("/recommendations", body)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert status == 200 and reply["recommendationId"], reply
     elapsed = time.perf_counter() - begin
-    return {"cold_ms": cold_ms, **percentiles(samples), "sequential_rps": count / elapsed}
+    return {"cold_ms": cold_ms, **percentiles(samples), "sequential_rps": count / elapsed,
+            "cpu_steal_percent": steal.percent}
 
 
 def concurrent(url: str, deployed: dict, with_filter: bool, threads: int,
@@ -114,16 +116,17 @@ def main() -> None:
                 result = {"items": size, "model_items": deployed["model_items"],
                           "filter": with_filter, **stats}
                 results.append(result)
+                steal = stats["cpu_steal_percent"]
                 rows.append([size, "yes" if with_filter else "no", stats["cold_ms"],
                              stats["p50_ms"], stats["p99_ms"], stats["sequential_rps"],
-                             stats["concurrent_rps"]])
+                             stats["concurrent_rps"], "-" if steal is None else f"{steal:.0f}"])
                 print(f"  filter={with_filter}: p50 {stats['p50_ms']:.2f} ms, "
-                      f"p99 {stats['p99_ms']:.2f} ms", flush=True)
+                      f"p99 {stats['p99_ms']:.2f} ms, CPU steal {rows[-1][-1]}%", flush=True)
     finally:
         endpoint.stop()
     print()
     print_table(["items", "filter", "cold ms", "p50 ms", "p99 ms", "req/s (1 client)",
-                 f"req/s ({args.threads} threads)"], rows)
+                 f"req/s ({args.threads} threads)", "CPU steal %"], rows)
     print(f"\nsaved {save('serving_latency', {'requests': args.requests, 'results': results})}")
 
 

@@ -84,6 +84,32 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
             "p99_ms": float(np.percentile(values, 99)), "mean_ms": float(values.mean())}
 
 
+class CpuSteal:
+    """Share of CPU time the hypervisor gave to other guests while the block ran (Linux
+    /proc/stat 'steal'): on a shared VM it is what makes tail latencies move between
+    runs of the same code (seen here: 2% in one run, 25% in the next), so latency tables
+    carry it. None where /proc/stat has no steal column."""
+
+    def __enter__(self):
+        self._start = self._read()
+        self.percent = None
+        return self
+
+    def __exit__(self, *exc):
+        end = self._read()
+        if self._start and end:
+            total = sum(end) - sum(self._start)
+            self.percent = 100.0 * (end[7] - self._start[7]) / total if total else 0.0
+
+    @staticmethod
+    def _read() -> list[int] | None:
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        except OSError:
+            return None
+        return [int(f) for f in fields[:8]] if len(fields) >= 8 else None
+
+
 def save(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
