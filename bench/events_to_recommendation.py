@@ -1,6 +1,7 @@
 """PutEvents -> the next GetRecommendations for that user reflects it, end to end.
 
     .venv/bin/python bench/events_to_recommendation.py [--items 10000] [--rounds 100]
+        [--data-dir DIR]   (reuses serving_latency.py's deployments in DIR)
 
 Each round: ask for a user's recommendations, send a PutEvents for the top item (the model
 never re-offers an item in the user's history), then ask again and check that the item is
@@ -12,8 +13,9 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from pathlib import Path
 
-from serving_setup import (CpuSteal, SignedClient, deploy, percentiles, print_table, save,
+from serving_setup import (CpuSteal, SignedClient, deployment, percentiles, print_table, save,
                            start_endpoint, tracker)
 
 
@@ -21,11 +23,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="keep the deployment here and reuse it on the next run")
     args = parser.parse_args()
-    endpoint = start_endpoint()
+    endpoint = start_endpoint(args.data_dir)
     try:
-        deployed = deploy(endpoint, args.items)
-        tracking_id = tracker(endpoint, deployed["group"], "e2e-tracker")
+        deployed = deployment(endpoint, args.items, args.data_dir)
+        tracking_id = tracker(endpoint, deployed["group"], f"e2e-{time.time_ns()}")
         runtime = SignedClient(endpoint.url, "personalize-runtime")
         events = SignedClient(endpoint.url, "personalize-events")
         rng = random.Random(3)

@@ -14,14 +14,13 @@ Results: bench/results/serving_latency.json
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import threading
 import time
 from pathlib import Path
 
-from serving_setup import (GENRES, CpuSteal, SignedClient, deploy, percentiles, print_table,
-                           save, start_endpoint)
+from serving_setup import (GENRES, CpuSteal, SignedClient, deployment, percentiles,
+                           print_table, save, start_endpoint)
 
 
 def request_body(deployed: dict, rng: random.Random, with_filter: bool) -> dict:
@@ -81,11 +80,6 @@ def concurrent(url: str, deployed: dict, with_filter: bool, threads: int,
     return sum(done) / seconds
 
 
-def reused(data_dir: Path | None, size: int) -> dict | None:
-    saved = data_dir / f"deployed-{size}.json" if data_dir else None
-    return json.loads(saved.read_text()) if saved and saved.exists() else None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -102,9 +96,7 @@ def main() -> None:
     rows, results = [], []
     try:
         for size in args.sizes:
-            deployed = reused(args.data_dir, size) or deploy(endpoint, size)
-            if args.data_dir:
-                (args.data_dir / f"deployed-{size}.json").write_text(json.dumps(deployed))
+            deployed = deployment(endpoint, size, args.data_dir)
             print(f"# {size} items: setup {deployed['setup_s']:.1f}s, train "
                   f"{deployed['train_s']:.1f}s, model items {deployed['model_items']}",
                   flush=True)

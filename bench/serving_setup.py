@@ -217,8 +217,26 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
             "users": sorted(set(users)), "setup_s": setup_s, "train_s": train_s}
 
 
+def deployment(endpoint: Endpoint, n_items: int, data_dir: Path | None) -> dict:
+    """deploy(), or the deployment of n_items saved in data_dir by an earlier run (the
+    endpoint must serve that data_dir): training the 1M-item model takes minutes."""
+    saved = data_dir / f"deployed-{n_items}.json" if data_dir else None
+    if saved is not None and saved.exists():
+        return json.loads(saved.read_text())
+    deployed = deploy(endpoint, n_items)
+    if saved is not None:
+        saved.write_text(json.dumps(deployed))
+    return deployed
+
+
 def tracker(endpoint: Endpoint, group: str, name: str) -> str:
+    """The trackingId of the group's event tracker, created if it has none (a dataset
+    group has at most one)."""
     personalize = endpoint.client("personalize")
+    existing = personalize.list_event_trackers(datasetGroupArn=group)["eventTrackers"]
+    if existing:
+        return personalize.describe_event_tracker(
+            eventTrackerArn=existing[0]["eventTrackerArn"])["eventTracker"]["trackingId"]
     created = personalize.create_event_tracker(name=name, datasetGroupArn=group)
     wait_for(lambda: personalize.describe_event_tracker(
         eventTrackerArn=created["eventTrackerArn"]), ["eventTracker", "status"])
