@@ -23,6 +23,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--warmup-seconds", type=float, default=20.0,
+                        help="GetRecommendations sent before measuring (a large catalogue's "
+                             "retrieval index is built in the background after the model "
+                             "loads; until then requests are scored exactly)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep the deployment here and reuse it on the next run")
     args = parser.parse_args()
@@ -33,6 +37,10 @@ def main() -> None:
         runtime = SignedClient(endpoint.url, "personalize-runtime")
         events = SignedClient(endpoint.url, "personalize-events")
         rng = random.Random(3)
+        warm_until = time.perf_counter() + args.warmup_seconds
+        while time.perf_counter() < warm_until:
+            runtime.post("/recommendations", {"campaignArn": deployed["campaign"],
+                                              "userId": rng.choice(deployed["users"])})
         put_ms, get_ms, total_ms, reflected = [], [], [], 0
         with CpuSteal() as steal:
             for round_ in range(args.rounds):
