@@ -19,9 +19,9 @@ class Deployed:
 
 
 class ModelCache:
-    def __init__(self, artifacts, torch_threads: int = 0):
+    def __init__(self, artifacts, threads: int = 0):
         self.artifacts = artifacts
-        self.torch_threads = torch_threads  # 0: leave torch's default
+        self.threads = threads  # torch and BLAS threads; 0: leave their defaults
         self._loaded: dict[str, Deployed] = {}
         self._lock = threading.Lock()
 
@@ -35,7 +35,7 @@ class ModelCache:
                 if deployed is None or deployed.revision != revision:
                     # Lazy: the task module pulls in the training-data loaders.
                     from chalicelib.training.task import HISTORY_FILE
-                    self._set_torch_threads()
+                    self._size_thread_pools()
                     directory = self.artifacts.model_dir(arn)
                     deployed = Deployed(
                         load_model(directory),
@@ -45,19 +45,19 @@ class ModelCache:
                     settle_long_lived()
         return deployed
 
-    def _set_torch_threads(self) -> None:
+    def _size_thread_pools(self) -> None:
         """Once, when the first model is loaded (torch is imported only when needed): torch's
-        and numpy's BLAS thread pools both sized to `torch_threads`. Requests already run
+        and numpy's BLAS thread pools both sized to `threads`. Requests already run
         in parallel on the server's threads; a second BLAS thread per matrix-vector product
         only waits for a core that another request or the client holds (OpenBLAS's default
         of one thread per core made 1 in 50 retrieval scans at a million items take 8 ms
         instead of 1 on two busy cores)."""
-        if self.torch_threads > 0:
+        if self.threads > 0:
             import torch
             from threadpoolctl import threadpool_limits
-            torch.set_num_threads(self.torch_threads)
-            threadpool_limits(self.torch_threads, user_api="blas")
-            self.torch_threads = 0
+            torch.set_num_threads(self.threads)
+            threadpool_limits(self.threads, user_api="blas")
+            self.threads = 0
 
     def forget(self, arn: str) -> None:
         with self._lock:

@@ -55,8 +55,8 @@ def test_serving_threads_size_torch_and_blas_pools(tmp_path):
     from threadpoolctl import threadpool_info, threadpool_limits
     saved_torch = torch.get_num_threads()
     with threadpool_limits(None):   # restores numpy's BLAS pool afterwards
-        cache = ModelCache(Artifacts(tmp_path), torch_threads=1)
-        cache._set_torch_threads()
+        cache = ModelCache(Artifacts(tmp_path), threads=1)
+        cache._size_thread_pools()
         blas = [pool["num_threads"] for pool in threadpool_info()
                 if pool["user_api"] == "blas"]
         assert blas and set(blas) == {1}

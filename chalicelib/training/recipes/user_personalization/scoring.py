@@ -66,11 +66,10 @@ class Scorer:
         popularity = torch.from_numpy(stats.popularity.astype(np.float32)) + 1e-3
         self.log_popularity = torch.log(popularity / popularity.sum())
         self.popular = torch.topk(self.log_popularity,
-                                  min(POPULAR_CANDIDATES, len(popularity))).indices
+                                  min(POPULAR_CANDIDATES, len(popularity))).indices.numpy()
         # numpy views of the same memory, for the retrieval path
         self._z_np, self._bias_np = z.detach().numpy(), bias.detach().numpy()
         self._log_popularity_np = self.log_popularity.numpy()
-        self._popular_np = self.popular.numpy()
         self._states: OrderedDict[tuple, torch.Tensor] = OrderedDict()
         self._bonus: dict[float, tuple[float, np.ndarray, np.ndarray]] = {}
         self._refreshing: set[float] = set()
@@ -123,19 +122,22 @@ class Scorer:
                 start = key not in self._refreshing
                 self._refreshing.add(key)
             if start:
-                threading.Thread(target=self._refresh_bonus, args=(now, key), daemon=True,
-                                 name="exploration-bonus").start()
+                threading.Thread(target=self._refresh_bonus_in_background, args=(now, key),
+                                 daemon=True, name="exploration-bonus").start()
             return cached[1], cached[2]
         return self._refresh_bonus(now, key)
 
     def _refresh_bonus(self, now: float, key: float) -> tuple[np.ndarray, np.ndarray]:
+        bonus = exploration_bonus(self.stats, now, key)
+        cumulative = np.cumsum(bonus, dtype=np.float64)
+        with self._lock:
+            self._bonus[key] = (now, bonus, cumulative)
+        return bonus, cumulative
+
+    def _refresh_bonus_in_background(self, now: float, key: float) -> None:
         try:
-            bonus = exploration_bonus(self.stats, now, key)
-            cumulative = np.cumsum(bonus, dtype=np.float64)
-            with self._lock:
-                self._bonus[key] = (now, bonus, cumulative)
-            return bonus, cumulative
-        finally:
+            self._refresh_bonus(now, key)
+        finally:   # only the refresh that set the flag clears it
             with self._lock:
                 self._refreshing.discard(key)
 
@@ -202,7 +204,7 @@ class Scorer:
         with self._positions() as position:
             # position[item] = its index among the request's rows, -1 for other items
             position[found.rows] = np.arange(len(found.rows), dtype=np.int32)
-            extra = np.unique(np.concatenate([self._popular_np, drawn]))
+            extra = np.unique(np.concatenate([self.popular, drawn]))
             extra = extra[position[extra] < 0]
             rows = np.concatenate([found.rows, extra])
             position[extra] = np.arange(len(found.rows), len(rows), dtype=np.int32)
