@@ -5,6 +5,9 @@ from chalicelib import observability
 from chalicelib.api import build_gateway
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
+from chalicelib.scheduling.auto_update import run_automatic_updates
+from chalicelib.tasks import Tasks
+from chalicelib.training.ecs_runner import EcsRunner, task_seconds
 from chalicelib.wire.gateway import HttpRequest
 from chalicelib.wire.router import rest_paths
 
@@ -18,6 +21,7 @@ def built():
     if _built is None:  # built once per Lambda container, on first use
         observability.configure()
         backend = build_backend(Settings.from_env())
+        backend.tasks = Tasks(backend)
         gateway_ = build_gateway(backend)
         gateway_.on_response = _observe
         _built = gateway_, backend
@@ -58,7 +62,6 @@ for _path in rest_paths():  # personalize-runtime and personalize-events
 @app.schedule(Rate(2, unit=Rate.HOURS))
 def automatic_updates(event):
     """The two-hourly EventBridge rule: refresh every eligible campaign's model."""
-    from chalicelib.scheduling.auto_update import run_automatic_updates
     backend = built()[1]
     updated = run_automatic_updates(backend)
     backend.artifacts.flush()  # the S3 mirror publishes the refreshed models
@@ -71,7 +74,6 @@ def automatic_updates(event):
                   "detail": {"lastStatus": ["STOPPED"],
                              "startedBy": ["personalize-training"]}})
 def training_task_stopped(event):
-    from chalicelib.training.ecs_runner import EcsRunner, task_seconds
     runner = built()[1].tasks.training
     if not isinstance(runner, EcsRunner):
         return {"solutionVersionArn": None}

@@ -73,7 +73,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         from chalicelib.backend import build_backend
         from chalicelib.config import Settings
-        backend = build_backend(Settings(data_dir=endpoint.data_dir), with_tasks=False)
+        backend = build_backend(Settings(data_dir=endpoint.data_dir))
         stored = backend.events.events(group)
     finally:
         endpoint.stop()

@@ -146,8 +146,8 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
     from chalicelib.config import Settings
     from chalicelib.resources import kinds
     from chalicelib.training.data import Table, TrainingData
-    from chalicelib.training.recipes import get_recipe, save_model
-    from chalicelib.training.task import HISTORY_FILE, user_histories
+    from chalicelib.deployment import write_deployment
+    from chalicelib.training.recipes import get_recipe
 
     tag = tag or f"b{n_items}-{uuid.uuid4().hex[:6]}"
     personalize = endpoint.client("personalize")
@@ -165,7 +165,7 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
         wait_for(lambda: personalize.describe_dataset(datasetArn=arn), ["dataset", "status"])
         datasets[dataset_type] = arn
 
-    backend = build_backend(Settings(data_dir=endpoint.data_dir), with_tasks=False)
+    backend = build_backend(Settings(data_dir=endpoint.data_dir))
     rng = np.random.default_rng(1)
     genre_of = rng.integers(0, len(GENRES), n_items)
     item_ids = np.array([f"i{i}" for i in range(n_items)], dtype=object)
@@ -199,9 +199,7 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
          "performHPO": False, "performAutoML": False, "solutionConfig": {},
          "_eventSeq": backend.events.last_seq(group)},
         settles=False, status="ACTIVE", arn_name=f"{solution.rsplit('/', 1)[-1]}/v1")
-    directory = backend.artifacts.model_dir(version["solutionVersionArn"])
-    save_model(model, directory)
-    (directory / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
+    write_deployment(backend.artifacts.model_dir(version["solutionVersionArn"]), model, data)
 
     campaign = personalize.create_campaign(
         name=f"{tag}-campaign", solutionVersionArn=version["solutionVersionArn"],

@@ -1,6 +1,8 @@
-"""Wiring: which storage, artifact folder, S3 endpoint and task runners this process uses.
+"""Wiring: which storage, artifact folder and S3 endpoint this process uses.
 
 Built once per process (Lambda container, embedded server, training task) from Settings.
+The composition roots that start background work (app.py, chalicelib/server.py) add a
+chalicelib.tasks.Tasks; a training task has none.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from chalicelib.config import Settings
 from chalicelib.resources.registry import Registry
 from chalicelib.storage.artifacts import LocalArtifacts
 from chalicelib.storage.base import EventStore, ResourceStore
+from chalicelib.storage.dynamodb import DynamoEventStore, DynamoResourceStore
+from chalicelib.storage.s3_artifacts import use_s3_artifacts
 from chalicelib.storage.sqlite import SqliteDatabase, SqliteEventStore, SqliteResourceStore
 
 
@@ -24,7 +28,7 @@ class Backend:
     events: EventStore
     artifacts: LocalArtifacts
     registry: Registry
-    tasks: object = None    # chalicelib.tasks.Tasks, absent inside a training task
+    tasks: object = None    # chalicelib.tasks.Tasks, set by the composition root
 
     @cached_property
     def _s3(self):
@@ -42,7 +46,6 @@ class Backend:
 
 def build_stores(settings: Settings) -> tuple[ResourceStore, EventStore]:
     if settings.store == "dynamodb":
-        from chalicelib.storage.dynamodb import DynamoEventStore, DynamoResourceStore
         table = boto3.resource("dynamodb", endpoint_url=settings.dynamodb_endpoint_url,
                                region_name=settings.region).Table(settings.dynamodb_table)
         return DynamoResourceStore(table), DynamoEventStore(table)
@@ -50,14 +53,10 @@ def build_stores(settings: Settings) -> tuple[ResourceStore, EventStore]:
     return SqliteResourceStore(database), SqliteEventStore(database)
 
 
-def build_backend(settings: Settings, with_tasks: bool = True) -> Backend:
+def build_backend(settings: Settings) -> Backend:
     store, events = build_stores(settings)
     backend = Backend(settings=settings, store=store, events=events,
                       artifacts=LocalArtifacts(settings.data_dir / "artifacts"),
                       registry=Registry(store, settings.settle_seconds))
-    from chalicelib.storage.s3_artifacts import use_s3_artifacts
     use_s3_artifacts(backend)  # serverless stages: imports and models live in S3
-    if with_tasks:
-        from chalicelib.tasks import Tasks
-        backend.tasks = Tasks(backend)
     return backend

@@ -21,6 +21,8 @@ from chalicelib.api import build_gateway
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
 from chalicelib.errors import RequestEntityTooLargeException
+from chalicelib.scheduling.scheduler import AutoUpdateScheduler
+from chalicelib.tasks import Tasks
 from chalicelib.wire.gateway import HttpRequest
 from chalicelib.wire.serializer import serialize_error
 
@@ -103,8 +105,8 @@ def serve(host: str, port: int, settings: Settings) -> None:
         s3_app = embedded_s3_app()
         settings.s3_endpoint_url = f"http://{host}:{port}"
     backend = build_backend(settings)
+    backend.tasks = Tasks(backend)
     backend.tasks.recover()
-    from chalicelib.scheduling.scheduler import AutoUpdateScheduler
     scheduler = AutoUpdateScheduler(backend, settings.auto_update_seconds).start()
     app = EmbeddedApp(build_gateway(backend), s3_app, scheduler)
     # HTTP/1.1 keep-alive, a fixed pool of request threads, TCP_NODELAY; request bodies are

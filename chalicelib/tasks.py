@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+from chalicelib.batch.recovery import resume_batch_jobs
+from chalicelib.datasets.import_job import run_import_job
 from chalicelib.resources import kinds
 from chalicelib.resources.registry import CREATE_IN_PROGRESS, CREATE_PENDING
+from chalicelib.training.runners import make_runner
 
 log = logging.getLogger(__name__)
 
@@ -15,11 +18,9 @@ class Tasks:
     def __init__(self, backend):
         self.backend = backend
         self._imports = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import")
-        from chalicelib.training.runners import make_runner
         self.training = make_runner(backend)
 
     def submit_import(self, job_arn: str) -> None:
-        from chalicelib.datasets.import_job import run_import_job
         self._imports.submit(_logged, run_import_job, self.backend, job_arn)
 
     def submit_batch(self, function, *args) -> None:
@@ -39,7 +40,6 @@ class Tasks:
                 log.info("resuming import %s", job["datasetImportJobArn"])
                 self.submit_import(job["datasetImportJobArn"])
         self.training.recover()
-        from chalicelib.batch.recovery import resume_batch_jobs
         resume_batch_jobs(self)
 
 

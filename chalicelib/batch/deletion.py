@@ -6,8 +6,11 @@ import csv
 import os
 
 from chalicelib.batch.jobs import DELETION_STATUSES, run_job
+from chalicelib.datasets.csv_import import DataImportError
+from chalicelib.datasets.s3_source import iter_s3_lines
 from chalicelib.errors import InvalidInputException
 from chalicelib.resources import kinds
+from chalicelib.training.data_loading import group_datasets
 
 # Dataset types whose rows belong to a user.
 USER_DATASETS = ("Interactions", "Users", "Action_Interactions")
@@ -20,8 +23,6 @@ def run_data_deletion(backend, job_arn: str) -> None:
 
 def read_user_ids(backend, location: str) -> set[str]:
     """The job's CSV: one USER_ID column (a header row, as AWS asks for)."""
-    from chalicelib.datasets.csv_import import DataImportError
-    from chalicelib.datasets.s3_source import iter_s3_lines
     try:
         lines = [line.decode("utf-8-sig") if isinstance(line, bytes) else line
                  for line in iter_s3_lines(backend.s3_client(), location)]
@@ -58,7 +59,6 @@ def remove_users_from_file(path, users: set[str]) -> int:
 
 
 def _delete(backend, job: dict) -> dict:
-    from chalicelib.training.data_loading import group_datasets
     users = read_user_ids(backend, job["dataSource"]["dataLocation"])
     datasets = group_datasets(backend.registry, job["datasetGroupArn"])
     deleted = 0

@@ -9,6 +9,7 @@ import csv
 import io
 
 from chalicelib.batch.jobs import folder, run_job, write_text
+from chalicelib.datasets.schema import parse_schema
 from chalicelib.events.provider import ACTION_INTERACTIONS_SUFFIX
 from chalicelib.resources import kinds
 
@@ -25,7 +26,6 @@ def run_dataset_export(backend, job_arn: str) -> None:
 
 
 def _export(backend, job: dict) -> None:
-    from chalicelib.datasets.schema import parse_schema
     dataset = backend.registry.get(kinds.DATASET, job["datasetArn"])
     schema = parse_schema(backend.registry.get(kinds.SCHEMA, dataset["schemaArn"])["schema"])
     names = [f.name for f in schema.fields]

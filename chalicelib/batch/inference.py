@@ -13,6 +13,7 @@ import numpy as np
 
 from chalicelib.batch.jobs import folder, read_text, run_job, split_s3, write_text
 from chalicelib.errors import InvalidInputException, ServiceError
+from chalicelib.filters import parse_filter
 from chalicelib.resources import kinds
 from chalicelib.serving.provider import RuntimeProvider
 
@@ -167,6 +168,5 @@ def _attribute_mask(runtime, version, deployed, record) -> np.ndarray:
     if not expression:
         raise InvalidInputException(f"Each input line needs itemAttributes for "
                                     f"{ITEM_ATTRIBUTE_AFFINITY}.")
-    from chalicelib.filters import parse_filter
     flt = parse_filter(f"INCLUDE ItemID WHERE {expression}")
     return runtime._catalog(version, deployed).mask(flt, {})

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from chalicelib.batch.deletion import run_data_deletion
+from chalicelib.batch.export import run_dataset_export
+from chalicelib.batch.inference import run_batch_inference, run_batch_segment
 from chalicelib.batch.jobs import DELETION_STATUSES, JOB_STATUSES
 from chalicelib.resources import kinds
 
@@ -11,9 +14,6 @@ log = logging.getLogger(__name__)
 
 
 def _runners():
-    from chalicelib.batch.deletion import run_data_deletion
-    from chalicelib.batch.export import run_dataset_export
-    from chalicelib.batch.inference import run_batch_inference, run_batch_segment
     return [(kinds.BATCH_INFERENCE_JOB, run_batch_inference, JOB_STATUSES),
             (kinds.BATCH_SEGMENT_JOB, run_batch_segment, JOB_STATUSES),
             (kinds.DATASET_EXPORT_JOB, run_dataset_export, JOB_STATUSES),

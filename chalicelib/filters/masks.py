@@ -214,6 +214,9 @@ class FilterContext:
         CatalogIndex per catalogue and reuse it."""
         return cls(CatalogIndex(item_ids, columns), **kwargs)
 
+    def evaluate(self, flt: Filter, values: Mapping[str, str]) -> np.ndarray:
+        return evaluate(flt, self, values)
+
 
 # -- filter values -----------------------------------------------------------------------------
 def parse_filter_value(name: str, raw: str) -> list[str]:

@@ -8,12 +8,9 @@ condition over the current user.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
 import numpy as np
-
-if TYPE_CHECKING:  # masks imports this module; the runtime import is lazy
-    from chalicelib.filters.masks import FilterContext
 
 INCLUDE, EXCLUDE = "INCLUDE", "EXCLUDE"
 ITEM_ID, USER_ID, ACTION_ID = "ItemID", "UserID", "ActionID"
@@ -150,7 +147,8 @@ class Filter:
                     fields.setdefault(dataset, set()).add(ref.name)
         return fields
 
-    def mask(self, context: "FilterContext", values: dict[str, str] | None = None) -> np.ndarray:
-        """Boolean array aligned with context.item_ids: True = may be recommended."""
-        from chalicelib.filters.masks import evaluate
-        return evaluate(self, context, values or {})
+    def mask(self, context, values: dict[str, str] | None = None) -> np.ndarray:
+        """Boolean array aligned with context.item_ids: True = may be recommended.
+        `context` is a chalicelib.filters.masks.FilterContext, which evaluates (masks
+        imports this module, so the dependency points that way only)."""
+        return context.evaluate(self, values or {})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from chalicelib.batch.inference import SEGMENT_RECIPES, run_batch_inference
 from chalicelib.batch.jobs import check_s3_path
 from chalicelib.errors import InvalidInputException
 from chalicelib.resources import kinds
@@ -43,7 +44,6 @@ class BatchInferenceJobOperations(OperationsBase):
                                    batchInferenceJobMode=None, themeGenerationConfig=None):
         fields, version = batch_job_fields(self, jobName, solutionVersionArn, jobInput,
                                            jobOutput, filterArn, numResults, roleArn)
-        from chalicelib.batch.inference import SEGMENT_RECIPES
         if recipe_name(version["recipeArn"]) in SEGMENT_RECIPES:
             raise InvalidInputException(
                 f"{version['recipeArn']} is a USER_SEGMENTATION recipe: use "
@@ -54,7 +54,6 @@ class BatchInferenceJobOperations(OperationsBase):
                 "is not available here.")
         # Same rules and defaults as a campaign's (members outside the shape never show).
         config = campaign_config(batchInferenceJobConfig, version["recipeArn"])
-        from chalicelib.batch.inference import run_batch_inference
         return self._create_job(
             kinds.BATCH_INFERENCE_JOB, ctx, jobName,
             {**fields, "batchInferenceJobConfig": config,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from chalicelib.batch.inference import SEGMENT_RECIPES, run_batch_segment
 from chalicelib.errors import InvalidInputException
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase
@@ -17,7 +18,6 @@ class BatchSegmentJobOperations(OperationsBase):
                                  tags=None):
         fields, version = batch_job_fields(self, jobName, solutionVersionArn, jobInput,
                                            jobOutput, filterArn, numResults, roleArn)
-        from chalicelib.batch.inference import SEGMENT_RECIPES, run_batch_segment
         if recipe_name(version["recipeArn"]) not in SEGMENT_RECIPES:
             raise InvalidInputException(
                 f"Batch segment jobs need a solution version of a USER_SEGMENTATION recipe "

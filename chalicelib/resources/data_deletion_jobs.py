@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from chalicelib.batch.deletion import run_data_deletion
 from chalicelib.batch.jobs import DELETION_STATUSES, check_s3_path
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase
@@ -13,7 +14,6 @@ class DataDeletionJobOperations(OperationsBase):
                                  tags=None):
         self._parent(kinds.DATASET_GROUP, datasetGroupArn)
         check_s3_path(dataSource.get("dataLocation"), "dataSource.dataLocation")
-        from chalicelib.batch.deletion import run_data_deletion
         return self._create_job(
             kinds.DATA_DELETION_JOB, ctx, jobName,
             {"jobName": jobName, "datasetGroupArn": datasetGroupArn,

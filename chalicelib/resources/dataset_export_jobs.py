@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from chalicelib.batch.export import run_dataset_export
 from chalicelib.batch.jobs import check_s3_path
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase
@@ -17,7 +18,6 @@ class DatasetExportJobOperations(OperationsBase):
         self.registry.get_active(kinds.DATASET, datasetArn)
         check_s3_path(jobOutput["s3DataDestination"]["path"],
                       "jobOutput.s3DataDestination.path")
-        from chalicelib.batch.export import run_dataset_export
         return self._create_job(
             kinds.DATASET_EXPORT_JOB, ctx, jobName,
             {"jobName": jobName, "datasetArn": datasetArn, "roleArn": roleArn,

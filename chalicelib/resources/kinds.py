@@ -1,4 +1,5 @@
 """Every resource kind of the control plane, in one place."""
+from chalicelib.resources.arns import arn_type
 from chalicelib.resources.registry import Kind
 
 DATASET_GROUP = Kind("dataset-group", "Dataset group", "datasetGroupArn")
@@ -26,7 +27,6 @@ ALL = [DATASET_GROUP, SCHEMA, DATASET, DATASET_IMPORT_JOB, DATASET_EXPORT_JOB,
 
 def kind_of_arn(arn: str) -> Kind | None:
     """The kind an ARN names (solution versions have two path segments)."""
-    from chalicelib.resources.arns import arn_type
     resource_type = arn_type(arn)
     if resource_type == "solution" and arn.count("/") == 2:
         return SOLUTION_VERSION

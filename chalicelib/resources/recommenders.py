@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from chalicelib.errors import InvalidInputException, ResourceInUseException
+from chalicelib.errors import (InvalidInputException, ResourceInUseException,
+                               ResourceNotFoundException)
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase, live
 from chalicelib.resources.campaigns import campaign_config
@@ -87,7 +88,6 @@ def synced(registry, doc: dict | None) -> dict | None:
 
 def served_recommender(registry, recommender_arn: str) -> tuple[dict, dict]:
     """For the runtime: an ACTIVE recommender and its model's solution version."""
-    from chalicelib.errors import ResourceNotFoundException
     doc = synced(registry, registry.find(kinds.RECOMMENDER, recommender_arn))
     if doc is None or not live(doc):
         raise ResourceNotFoundException(f"Recommender {recommender_arn} does not exist.")

@@ -8,6 +8,7 @@ from chalicelib.errors import (InvalidInputException, ResourceInUseException,
 from chalicelib.resources import kinds
 from chalicelib.resources.arns import arn_name
 from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.catalogue import describe_recipe
 from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
                                            CREATE_PENDING, CREATE_STOPPED, CREATE_STOPPING)
 from chalicelib.training.recipes import implemented_recipes, recipe_name
@@ -34,7 +35,6 @@ class SolutionOperations(OperationsBase):
         if recipeArn is None and not performAutoML:
             raise InvalidInputException("recipeArn is required unless performAutoML is true.")
         recipe = recipeArn or DEFAULT_RECIPE
-        from chalicelib.resources.catalogue import describe_recipe
         describe_recipe(recipe)  # ResourceNotFoundException for an unknown recipe
         if recipe_name(recipe) not in implemented_recipes():
             raise InvalidInputException(f"Recipe {recipe} is not supported here yet.")

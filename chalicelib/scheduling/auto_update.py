@@ -8,17 +8,15 @@ created with UPDATE are not auto-updated.
 """
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 import time
 
+from chalicelib.deployment import replace_deployment
 from chalicelib.resources import kinds
 from chalicelib.resources.registry import ACTIVE
 from chalicelib.resources.solutions import UPDATABLE
 from chalicelib.training.data_loading import group_datasets, load_training_data
-from chalicelib.training.recipes import get_recipe, load_model, recipe_name, save_model
-from chalicelib.training.task import HISTORY_FILE, user_histories
+from chalicelib.training.recipes import get_recipe, load_model, recipe_name
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +42,7 @@ def update_version(backend, version: dict) -> None:
     directory = backend.artifacts.model_dir(arn)
     data, last_seq = load_training_data(backend, version["datasetGroupArn"])
     model = get_recipe(version["recipeArn"]).update(load_model(directory), data, log=log.info)
-    staging = directory.with_name(directory.name + ".update")
-    shutil.rmtree(staging, ignore_errors=True)
-    save_model(model, staging)
-    (staging / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
-    retired = directory.with_name(directory.name + ".previous")
-    shutil.rmtree(retired, ignore_errors=True)
-    directory.rename(retired)  # two renames: readers see the old or the new model, whole
-    staging.rename(directory)
-    shutil.rmtree(retired, ignore_errors=True)
+    replace_deployment(directory, model, data)
     now = time.time()
 
     def note(doc):  # the serving cache reloads when the revision changes

@@ -15,9 +15,13 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from chalicelib.events.schema_fields import NUMERICAL, group_datasets
+from chalicelib.datasets.schema import parse_schema
+from chalicelib.datasets.tables import load_table
+from chalicelib.events import changes
+from chalicelib.events.schema_fields import NUMERICAL, field_kinds, group_datasets
 from chalicelib.filters import CatalogIndex, FilterContext
 from chalicelib.filters.masks import number_text
+from chalicelib.resources import kinds
 from chalicelib.serving.heap import settle_long_lived
 
 OVERLAY_REBUILD_ROWS = 20_000   # past this many changed items, rebuild the base index
@@ -26,14 +30,11 @@ OVERLAY_REBUILD_ROWS = 20_000   # past this many changed items, rebuild the base
 def load_dataset_table(backend, dataset: dict, id_field: str) -> dict[str, np.ndarray]:
     """A dataset's imported rows plus its PutItems/PutUsers records (latest per id wins),
     as columns. Empty when there is no data."""
-    from chalicelib.resources import kinds
     columns: dict[str, np.ndarray] = {}
     files = sorted(backend.artifacts.dataset_dir(dataset["datasetArn"]).glob("*.csv"))
     schema_text = backend.registry.store.get(kinds.SCHEMA.key, dataset["schemaArn"])["schema"]
     table = None
     if files:
-        from chalicelib.datasets.schema import parse_schema   # lazy: import-time rules
-        from chalicelib.datasets.tables import load_table
         table = load_table(files, parse_schema(schema_text))
     if table is not None:
         columns = dict(table.columns)
@@ -251,15 +252,12 @@ class CatalogCache:
         self._users: dict[str, UserDirectory] = {}
         self._interactions: dict[str, InteractionTypes] = {}
         self._lock = threading.Lock()
-        from chalicelib.events import changes
         changes.subscribe(self.on_records)
 
     def _datasets(self, group: str) -> dict[str, dict]:
         return group_datasets(self.backend.registry, group)
 
     def _field_kinds(self, dataset: dict) -> dict[str, str]:
-        from chalicelib.events.schema_fields import field_kinds
-        from chalicelib.resources import kinds
         schema = self.backend.registry.store.get(kinds.SCHEMA.key, dataset["schemaArn"])
         return field_kinds(schema["schema"]) if schema else {}
 

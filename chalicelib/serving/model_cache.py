@@ -1,12 +1,11 @@
 """Trained models kept in memory, loaded once per solution version."""
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 
+from chalicelib.deployment import read_deployment
 from chalicelib.serving.heap import settle_long_lived
-from chalicelib.training.recipes import load_model
 from chalicelib.training.recipes.base import Model
 
 
@@ -33,14 +32,10 @@ class ModelCache:
             with self._lock:
                 deployed = self._loaded.get(arn)
                 if deployed is None or deployed.revision != revision:
-                    # Lazy: the task module pulls in the training-data loaders.
-                    from chalicelib.training.task import HISTORY_FILE
                     self._size_thread_pools()
-                    directory = self.artifacts.model_dir(arn)
-                    deployed = Deployed(
-                        load_model(directory),
-                        json.loads((directory / HISTORY_FILE).read_text()),
-                        version.get("_eventSeq", 0), revision)
+                    deployment = read_deployment(self.artifacts.model_dir(arn))
+                    deployed = Deployed(deployment.model, deployment.histories,
+                                        version.get("_eventSeq", 0), revision)
                     self._loaded[arn] = deployed
                     settle_long_lived()
         return deployed

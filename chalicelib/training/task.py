@@ -8,7 +8,6 @@ it CREATE FAILED with the reason.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -16,38 +15,27 @@ import traceback
 
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
+from chalicelib.datasets.csv_import import check_training_minimums
+from chalicelib.deployment import write_deployment
 from chalicelib.resources import kinds
+from chalicelib.resources.catalogue import default_hyperparameters
 from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
                                            CREATE_PENDING)
 from chalicelib.resources.solutions import finish_version
 from chalicelib.training.data_loading import load_training_data
-from chalicelib.training.recipes import get_recipe, load_model, save_model
+from chalicelib.training.evaluation import evaluate
+from chalicelib.training.hpo import record_automl, tune_version
+from chalicelib.training.recipes import get_recipe, load_model
 
 log = logging.getLogger("chalicelib.training")
-HISTORY_FILE = "histories.json"
-HISTORY_LENGTH = 100
 
 
 def hyperparameters_for(version: dict) -> dict[str, str]:
-    from chalicelib.resources.catalogue import default_hyperparameters
     values = dict(default_hyperparameters(version["recipeArn"]))
     config = version.get("solutionConfig") or {}
     values.update(config.get("algorithmHyperParameters") or {})
     values.update(config.get("featureTransformationParameters") or {})
     return values
-
-
-def user_histories(data) -> dict[str, list[str]]:
-    """Each user's latest items, oldest first: serving prepends them to live events."""
-    table = data.interactions
-    if len(table) == 0:
-        return {}
-    order = sorted(range(len(table)), key=lambda i: table.columns["TIMESTAMP"][i])
-    histories: dict[str, list[str]] = {}
-    users, items = table.columns["USER_ID"], table.columns["ITEM_ID"]
-    for i in order:
-        histories.setdefault(users[i], []).append(items[i])
-    return {u: h[-HISTORY_LENGTH:] for u, h in histories.items()}
 
 
 def previous_model(backend, version: dict):
@@ -68,7 +56,6 @@ def train_version(backend, arn: str) -> None:
         return  # stopped before it started
     started = time.time()
     data, last_seq = load_training_data(backend, version["datasetGroupArn"])
-    from chalicelib.datasets.csv_import import check_training_minimums
     check_training_minimums(data.interactions)
     recipe = get_recipe(version["recipeArn"])
     params = hyperparameters_for(version)
@@ -76,17 +63,13 @@ def train_version(backend, arn: str) -> None:
     if version["trainingMode"] == "UPDATE":
         model = recipe.update(previous_model(backend, version), data, log=log.info)
     else:
-        from chalicelib.training.evaluation import evaluate
-        from chalicelib.training.hpo import record_automl, tune_version
         # AutoML / HPO when the solution asks for them; otherwise just the metrics.
         recipe, params, metrics = tune_version(
             version, recipe, data, params, evaluate,
             lambda arn: hyperparameters_for({**version, "recipeArn": arn}))
         record_automl(registry, version, recipe)
         model = recipe.train(data, params, seed=0, log=log.info)
-    directory = backend.artifacts.model_dir(arn)
-    save_model(model, directory)
-    (directory / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
+    write_deployment(backend.artifacts.model_dir(arn), model, data)
     backend.artifacts.flush()  # before ACTIVE: a campaign must find the model
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,
                    tunedHPOParams={"algorithmHyperParameters": params},
@@ -111,7 +94,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     overrides = {"data_dir": __import__("pathlib").Path(args.data_dir)} if args.data_dir else {}
-    backend = build_backend(Settings.from_env(**overrides), with_tasks=False)
+    backend = build_backend(Settings.from_env(**overrides))
     try:
         train_version(backend, args.solution_version_arn)
     except Exception as error:

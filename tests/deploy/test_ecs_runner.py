@@ -12,6 +12,7 @@ from chalicelib.backend import build_backend
 from chalicelib.config import Settings
 from chalicelib.resources import kinds
 from chalicelib.resources.registry import CREATE_IN_PROGRESS, CREATE_STOPPING
+from chalicelib.tasks import Tasks
 from chalicelib.training.ecs_runner import EcsRunner, failure_of, task_seconds
 from tests.deploy.conftest import load_event
 
@@ -58,7 +59,9 @@ def backend(tmp_path, ecs_world, monkeypatch):
                         ecs_cluster=ecs_world["cluster"],
                         ecs_task_definition=ecs_world["family"],
                         ecs_endpoint_url=ecs_world["endpoint"])
-    return build_backend(settings)
+    backend = build_backend(settings)
+    backend.tasks = Tasks(backend)
+    return backend
 
 
 def new_version(backend, status=CREATE_IN_PROGRESS, created=None) -> str:

@@ -11,7 +11,7 @@ from chalicelib.wire.service_models import SERVICES, service_model
 
 
 def test_provider_methods_accept_every_input_member(tmp_path):
-    gateway = build_gateway(build_backend(Settings(data_dir=tmp_path), with_tasks=False))
+    gateway = build_gateway(build_backend(Settings(data_dir=tmp_path)))
     missing = []
     for service in SERVICES:
         model = service_model(service)

@@ -90,7 +90,7 @@ def _put(backend, kind, arn, **doc):
 
 def served(tmp_path, n_items: int = 50, recipe_type: str = "USER_PERSONALIZATION",
            metadata: bool = True) -> Served:
-    backend = build_backend(Settings(data_dir=tmp_path), with_tasks=False)
+    backend = build_backend(Settings(data_dir=tmp_path))
     for name, schema, dataset, dtype in (
             ("items", ITEMS_SCHEMA, ITEMS_DATASET, "Items"),
             ("users", USERS_SCHEMA, USERS_DATASET, "Users"),

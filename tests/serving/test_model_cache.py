@@ -5,8 +5,8 @@ import json
 
 from chalicelib.serving.heap import settle_long_lived
 from chalicelib.serving.model_cache import ModelCache
+from chalicelib.deployment import HISTORY_FILE
 from chalicelib.training.recipes import save_model
-from chalicelib.training.task import HISTORY_FILE
 from tests.training.test_user_personalization import FAST, sequential_data
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from chalicelib.training.data import TrainingData
+from chalicelib.training.item_features import fit_feature_spec, item_feature_matrix
 from chalicelib.training.recipes.base import Log, Model, Recipe, Scored, _quiet
 from chalicelib.training.recipes.persistence import load_arrays, save_arrays
 from chalicelib.training.recipes.popularity import (allowed_items, catalogue_ids, item_rows,
@@ -271,7 +272,6 @@ class RelatedItemsRecipe(Recipe):
         return RelatedItemsModel(item_ids, indptr, neighbours, scores, popularity, self.name)
 
     def _blend_metadata(self, data, item_ids, i, j, cooc, n, params, seed, log):
-        from chalicelib.training.item_features import fit_feature_spec, item_feature_matrix
         features = item_feature_matrix(fit_feature_spec(data.items), data.items, item_ids)
         described = features[:, 0] > 0
         if features.shape[1] <= 1 or not described.any():
