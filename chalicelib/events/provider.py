@@ -7,12 +7,12 @@ stored, so filters and metadata in serving see them on the next request.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
 import time
 
+from chalicelib import strict_json
 from chalicelib.errors import (InvalidInputException, ResourceInUseException,
                                ResourceNotFoundException)
 from chalicelib.events import changes
@@ -38,15 +38,15 @@ def field_name(key: str) -> str:
 
 
 def parse_properties(text: str | None, where: str) -> dict:
-    """The properties member: a JSON object as a string."""
+    """The properties member: a JSON object as a string, read strictly (no NaN or
+    Infinity, no number beyond a double, no lone surrogate: none could be stored)."""
     if text is None:
         return {}
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise InvalidInputException(
-            f"Invalid properties for {where}: the value is not a valid JSON object "
-            f"string.") from None
+        value = strict_json.loads(text, "the value")
+    except strict_json.JsonError as error:
+        raise InvalidInputException(f"Invalid properties for {where}: {error.message}") \
+            from None
     if not isinstance(value, dict):
         raise InvalidInputException(
             f"Invalid properties for {where}: the value must be a JSON object.")
@@ -82,9 +82,10 @@ def _number(value, key: str, where: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         number = math.nan
-    if isinstance(value, bool) or math.isnan(number):
+    if isinstance(value, bool) or not math.isfinite(number):
         raise InvalidInputException(
-            f"Invalid properties for {where}: {key} must be a number, got {value!r}.")
+            f"Invalid properties for {where}: {key} must be a finite number, got "
+            f"{strict_json.printable(str(value))!r}.")
     return number
 
 

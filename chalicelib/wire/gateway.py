@@ -4,7 +4,6 @@ Used by the Chalice handlers in app.py and by the embedded server alike.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -12,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib import strict_json
 from chalicelib.errors import (InternalFailure, NotImplementedException,
                                ResourceNotFoundException, SerializationException, ServiceError,
                                UnsupportedMediaTypeException)
@@ -103,14 +103,16 @@ class Gateway:
 
 
 def _json_body(body: bytes) -> dict:
+    """The body as a JSON object. Strict (chalicelib.strict_json): not UTF-8, NaN and
+    Infinity tokens are SerializationException, as AWS's parser refuses them; numbers too
+    large for a double and lone surrogates are left to the validator, which names the
+    member they are in."""
     if not body or not body.strip():
         return {}
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise SerializationException(f"The request body is not valid JSON: {error}") from None
-    except RecursionError:
-        raise SerializationException("The request body is nested too deeply.") from None
+        value = strict_json.loads(body, finite=False, unicode=False)
+    except strict_json.JsonError as error:
+        raise SerializationException(error.message) from None
     if not isinstance(value, dict):
         raise SerializationException("The request body must be a JSON object")
     return value

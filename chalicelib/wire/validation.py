@@ -1,20 +1,29 @@
 """Check request parameters against the input shape, as AWS's front end does.
 
-Type mismatches are SerializationException (the body cannot be read as the shape);
+Type mismatches are SerializationException (the body cannot be read as the shape), and so
+is an integer beyond its 32- or 64-bit type, as a Java front end cannot read it either;
 constraint violations are InvalidInputException with AWS's 'N validation errors detected'
-wording. Members unknown to the shape are ignored, as AWS ignores them.
+wording. A number or timestamp must be finite (1e400 reads as infinity) and a string
+must be valid Unicode (no lone surrogate from a "\\ud800" escape): both are constraint
+violations that name the member. Members unknown to the shape are ignored, as AWS ignores
+them.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from functools import lru_cache
 
 from botocore.model import Shape
 
 from chalicelib.errors import InvalidInputException, SerializationException
+from chalicelib.strict_json import lone_surrogate, printable
 
 _JAVA_ONLY = re.compile(r"\\p\{")
+_INTEGER_BITS = {"integer": 32, "long": 64}
+# What a timestamp can be: datetime's years 1 to 9999, in epoch seconds.
+_EARLIEST, _LATEST = -62135596800.0, 253402300799.0
 
 
 @lru_cache(maxsize=None)
@@ -28,7 +37,7 @@ def _compiled(pattern: str) -> re.Pattern | None:
 
 
 def _show(value) -> str:
-    text = str(value)
+    text = printable(str(value))
     return text if len(text) <= 64 else text[:61] + "..."
 
 
@@ -98,6 +107,10 @@ def _value(shape, value, path, collector):
                 _value(shape.value, v, f"{path}.{k}", collector) for k, v in value.items()}
     if kind == "string":
         _check_type(value, str, path, "a string")
+        if lone_surrogate(value) is not None:
+            collector.violation(path, value, "Member must contain only valid Unicode "
+                                             "characters (it has a lone UTF-16 surrogate)")
+            return value
         _length(value, meta, path, collector, "Member must have length")
         if "enum" in meta and value not in meta["enum"]:
             collector.violation(path, value,
@@ -109,17 +122,26 @@ def _value(shape, value, path, collector):
         return value
     if kind in ("integer", "long"):
         _check_type(value, int, path, "an integer")
+        bits = _INTEGER_BITS[kind]
+        if not -2 ** (bits - 1) <= value < 2 ** (bits - 1):
+            raise SerializationException(
+                f"The number at '{path}' is out of range for a {bits}-bit {kind}.")
         _range(value, meta, path, collector)
         return value
     if kind in ("float", "double"):
         _check_type(value, (int, float), path, "a number")
-        _range(value, meta, path, collector)
-        return float(value)
+        number = float(value) if isinstance(value, float) or abs(value) < 2 ** 1023 \
+            else math.inf
+        if not math.isfinite(number):
+            collector.violation(path, value, "Member must be a finite number")
+            return number
+        _range(number, meta, path, collector)
+        return number
     if kind == "boolean":
         _check_type(value, bool, path, "a boolean")
         return value
     if kind == "timestamp":
-        return _timestamp(value, path)
+        return _timestamp(value, path, collector)
     return value  # blob and anything else: passed through
 
 
@@ -139,12 +161,19 @@ def _range(value, meta, path, collector) -> None:
                             f"Member must have value less than or equal to {meta['max']}")
 
 
-def _timestamp(value, path) -> float:
+def _timestamp(value, path, collector) -> float:
+    seconds = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value) if isinstance(value, float) or abs(value) < 2 ** 1023 \
+            else math.inf
+    elif isinstance(value, str):
         try:
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
+            seconds = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except (ValueError, OverflowError):
             pass
-    raise SerializationException(f"Expected a timestamp for '{path}', got {_show(value)}")
+    if seconds is None:
+        raise SerializationException(f"Expected a timestamp for '{path}', got {_show(value)}")
+    if not _EARLIEST <= seconds <= _LATEST:   # also NaN and infinity
+        collector.violation(path, value, "Member must be a finite timestamp between years "
+                                         "1 and 9999")
+    return seconds

@@ -29,3 +29,10 @@ def resource(data_dir: Path, arn: str) -> dict | None:
     with closing(sqlite3.connect(database(data_dir), timeout=30)) as db:
         row = db.execute("SELECT doc FROM resources WHERE arn = ?", (arn,)).fetchone()
     return json.loads(row[0]) if row else None
+
+
+def records(data_dir: Path, dataset_arn: str) -> list[dict]:
+    """PutItems/PutUsers rows of a dataset, as stored."""
+    with closing(sqlite3.connect(database(data_dir), timeout=30)) as db:
+        rows = db.execute("SELECT doc FROM records WHERE dataset = ?", (dataset_arn,))
+        return [json.loads(doc) for (doc,) in rows]

@@ -32,6 +32,13 @@ BAD_FILES = {
     "unclosed-quote": (HEADER + b'u1,"i1,click,1700000000,1.0\n', ["malformed"]),
     "missing-required-value": (HEADER + b",i1,click,1700000000,1.0\n",
                                ["USER_ID", "required"]),
+    # issue 13 point 6: non-finite numbers never reach a model
+    "nan-value": (HEADER + GOOD_ROW + b"u2,i2,click,1700000001,NaN\n",
+                  ["line 3", "EVENT_VALUE", "'NaN'"]),
+    "infinite-value": (HEADER + b"u2,i2,click,1700000001,-inf\n", ["line 2", "EVENT_VALUE"]),
+    "overflowing-value": (HEADER + b"u2,i2,click,1700000001,1e400\n",
+                          ["line 2", "EVENT_VALUE"]),
+    "nan-timestamp": (HEADER + b"u2,i2,click,nan,1.0\n", ["line 2", "TIMESTAMP"]),
 }
 
 
