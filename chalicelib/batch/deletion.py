@@ -7,10 +7,10 @@ import os
 
 from chalicelib.batch.jobs import DELETION_STATUSES, run_job
 from chalicelib.datasets.csv_import import DataImportError
+from chalicelib.datasets.reader import group_datasets, imported_files
 from chalicelib.datasets.s3_source import iter_s3_lines
 from chalicelib.errors import InvalidInputException
 from chalicelib.resources import kinds
-from chalicelib.training.data_loading import group_datasets
 
 # Dataset types whose rows belong to a user.
 USER_DATASETS = ("Interactions", "Users", "Action_Interactions")
@@ -64,8 +64,7 @@ def _delete(backend, job: dict) -> dict:
     deleted = 0
     for kind in USER_DATASETS:
         if kind in datasets:
-            directory = backend.artifacts.dataset_dir(datasets[kind]["datasetArn"])
-            for path in sorted(directory.glob("*.csv")):
+            for path in imported_files(backend, datasets[kind]):
                 deleted += remove_users_from_file(path, users)
     records = [datasets["Users"]["datasetArn"]] if "Users" in datasets else []
     deleted += backend.events.delete_user_data(job["datasetGroupArn"], users, records)

@@ -9,7 +9,7 @@ import csv
 import io
 
 from chalicelib.batch.jobs import folder, run_job, write_text
-from chalicelib.datasets.schema import parse_schema
+from chalicelib.datasets.reader import dataset_schema, imported_files
 from chalicelib.events.provider import ACTION_INTERACTIONS_SUFFIX
 from chalicelib.resources import kinds
 
@@ -27,14 +27,14 @@ def run_dataset_export(backend, job_arn: str) -> None:
 
 def _export(backend, job: dict) -> None:
     dataset = backend.registry.get(kinds.DATASET, job["datasetArn"])
-    schema = parse_schema(backend.registry.get(kinds.SCHEMA, dataset["schemaArn"])["schema"])
+    schema = dataset_schema(backend.registry, dataset)
     names = [f.name for f in schema.fields]
     out = io.StringIO()
     writer = csv.DictWriter(out, names, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     mode = job["ingestionMode"]
     if mode in ("BULK", "ALL"):
-        for path in sorted(backend.artifacts.dataset_dir(dataset["datasetArn"]).glob("*.csv")):
+        for path in imported_files(backend, dataset):
             with open(path, newline="", encoding="utf-8") as handle:
                 writer.writerows(csv.DictReader(handle))
     if mode in ("PUT", "ALL"):

@@ -17,7 +17,7 @@ ACTIONS, ACTION_INTERACTIONS = "Actions", "Action_Interactions"
 DATASET_TYPES = (INTERACTIONS, ITEMS, USERS, ACTIONS, ACTION_INTERACTIONS)
 ECOMMERCE, VIDEO_ON_DEMAND = "ECOMMERCE", "VIDEO_ON_DEMAND"
 
-# Column kinds (chalicelib.training.data uses the same strings).
+# Column kinds: the one vocabulary (Table.kinds, training's features, serving's catalogue).
 ID, CATEGORICAL, NUMERICAL, TEXTUAL, TIMESTAMP, STRING = (
     "id", "categorical", "numerical", "textual", "timestamp", "string")
 
@@ -89,8 +89,13 @@ class Field:
     declared_name: str = ""   # as the schema spells it
 
     @property
+    def numeric(self) -> bool:
+        """Holds numbers (ids never do; timestamps do): values must be given as numbers."""
+        return self.avro_type in NUMERIC_TYPES
+
+    @property
     def kind(self) -> str:
-        """How training treats the column (see chalicelib.training.data)."""
+        """How the column is read and used (Table.kinds in chalicelib.datasets.tables)."""
         if self.name in ID_FIELDS:
             return ID
         if self.name in TIMESTAMP_FIELDS and self.avro_type in NUMERIC_TYPES:

@@ -1,4 +1,4 @@
-"""Normalised import files -> typed numpy columns (chalicelib.training.data.Table).
+"""Normalised import files -> typed numpy columns (a Table).
 
 Files are read in the order given (import order). Interactions keep every row; for Items,
 Users and Actions a later row for the same id replaces the earlier one, as a later import
@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import csv
 import gc
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from chalicelib.datasets.schema import (ACTIONS, ITEMS, NUMERICAL, TIMESTAMP, USERS, Schema)
-from chalicelib.training.data import Table
 
 _ENTITY_ID = {ITEMS: "ITEM_ID", USERS: "USER_ID", ACTIONS: "ACTION_ID"}
 _FLOAT32_COLUMNS = {"EVENT_VALUE"}   # the TrainingData contract keeps event values as float32
+
+
+@dataclass
+class Table:
+    """Columns keyed by upper-cased schema field name, all of one length; `kinds` maps
+    each to its column kind (chalicelib.datasets.schema: id, categorical, numerical, ...)."""
+    columns: dict[str, np.ndarray]
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def column(self, name: str) -> np.ndarray | None:
+        return self.columns.get(name)
 
 
 def load_table(paths: list[Path], schema: Schema, dataset_type: str | None = None) -> Table:

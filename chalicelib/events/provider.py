@@ -13,10 +13,11 @@ import threading
 import time
 
 from chalicelib import strict_json
+from chalicelib.datasets.reader import SchemaCache
+from chalicelib.datasets.schema import Field
 from chalicelib.errors import (InvalidInputException, ResourceInUseException,
                                ResourceNotFoundException)
-from chalicelib.events import changes
-from chalicelib.events.schema_fields import NUMERICAL, SchemaCache
+from chalicelib.datasets import changes
 from chalicelib.resources import kinds
 from chalicelib.resources.event_trackers import tracker_by_tracking_id
 
@@ -53,7 +54,7 @@ def parse_properties(text: str | None, where: str) -> dict:
     return value
 
 
-def schema_values(properties: dict, schema: dict[str, str] | None, where: str,
+def schema_values(properties: dict, schema: dict[str, Field] | None, where: str,
                   reserved: set[str]) -> dict:
     """properties -> {FIELD: value}, checked against the schema when the dataset exists."""
     out = {}
@@ -71,7 +72,7 @@ def schema_values(properties: dict, schema: dict[str, str] | None, where: str,
             raise InvalidInputException(
                 f"Invalid properties for {where}: the value of {key} must be a string or "
                 f"a number.")
-        if schema is not None and schema.get(name) == NUMERICAL and value is not None:
+        if schema is not None and schema[name].numeric and value is not None:
             value = _number(value, key, where)
         out[name] = value
     return out
@@ -90,7 +91,7 @@ def _number(value, key: str, where: str) -> float:
 
 
 def event_row(event: dict, user_id: str | None, session_id: str, index: int,
-              schema: dict[str, str] | None) -> dict:
+              schema: dict[str, Field] | None) -> dict:
     where = f"eventList.{index + 1}"
     properties = parse_properties(event.get("properties"), where)
     # AWS's documented form puts itemId and eventValue in properties too.

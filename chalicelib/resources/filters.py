@@ -2,14 +2,22 @@
 group's schemas, as AWS checks them), applied at serving time."""
 from __future__ import annotations
 
+from chalicelib.datasets.reader import group_fields
+from chalicelib.datasets.schema import Field
 from chalicelib.errors import InvalidInputException
-from chalicelib.events.schema_fields import BOOLEAN, TEXTUAL, group_field_kinds
 from chalicelib.filters import parse_filter
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase
 
 
-def check_filter_fields(flt, datasets: dict[str, dict[str, str]]) -> None:
+def unfilterable(field: Field) -> str | None:
+    """'textual' or 'boolean' for the fields AWS refuses in filters, else None."""
+    if field.textual:
+        return "textual"
+    return "boolean" if field.avro_type == "boolean" else None
+
+
+def check_filter_fields(flt, datasets: dict[str, dict[str, Field]]) -> None:
     """Every field the expression reads must exist in the dataset it names; AWS refuses
     textual and boolean fields, and interactions may only be filtered by event type."""
     for dataset, fields in sorted(flt.dataset_fields().items()):
@@ -27,17 +35,18 @@ def check_filter_fields(flt, datasets: dict[str, dict[str, str]]) -> None:
                 raise InvalidInputException(
                     f"Filters on {dataset} data can only use the EVENT_TYPE field, "
                     f"not {name}.")
-            if schema[name] in (TEXTUAL, BOOLEAN):
+            unusable = unfilterable(schema[name])
+            if unusable:
                 raise InvalidInputException(
-                    f"Field {dataset}.{name} is {schema[name]}: filters cannot use "
-                    f"{schema[name]} fields.")
+                    f"Field {dataset}.{name} is {unusable}: filters cannot use "
+                    f"{unusable} fields.")
 
 
 class FilterOperations(OperationsBase):
     def create_filter(self, ctx, name, datasetGroupArn, filterExpression, tags=None):
         self._parent(kinds.DATASET_GROUP, datasetGroupArn)
         flt = parse_filter(filterExpression)  # InvalidInputException with the parser's message
-        check_filter_fields(flt, group_field_kinds(self.registry, datasetGroupArn))
+        check_filter_fields(flt, group_fields(self.registry, datasetGroupArn))
         doc = self.registry.create(
             kinds.FILTER, ctx.arn_prefix, name,
             {"datasetGroupArn": datasetGroupArn, "filterExpression": filterExpression},

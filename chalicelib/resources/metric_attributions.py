@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 
 from chalicelib.batch.jobs import check_s3_path
+from chalicelib.datasets.reader import group_fields
 from chalicelib.errors import (InvalidInputException, LimitExceededException,
                                ResourceAlreadyExistsException, ResourceInUseException)
-from chalicelib.events.schema_fields import NUMERICAL, group_field_kinds
 from chalicelib.resources import kinds
 from chalicelib.resources.base import OperationsBase, live
 from chalicelib.resources.pagination import page
@@ -44,7 +44,7 @@ def check_metrics(metrics: list[dict], schemas: dict[str, dict[str, str]]) -> No
             raise InvalidInputException(
                 f"Metric {metric['metricName']}: {column} is not a field of the "
                 f"{dataset_type} dataset schema.")
-        if fields[column.upper()] != NUMERICAL:
+        if not fields[column.upper()].numeric:
             raise InvalidInputException(
                 f"Metric {metric['metricName']}: SUM needs a numeric column; {column} "
                 "is not.")
@@ -59,7 +59,7 @@ def check_output(config: dict) -> dict:
 
 class MetricAttributionOperations(OperationsBase):
     def _schemas(self, group_arn: str) -> dict[str, dict[str, str]]:
-        return group_field_kinds(self.registry, group_arn)
+        return group_fields(self.registry, group_arn)
 
     def create_metric_attribution(self, ctx, name, datasetGroupArn, metrics,
                                   metricsOutputConfig):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import time
 
+from chalicelib.datasets.reader import group_datasets
 from chalicelib.deployment import replace_deployment
 from chalicelib.resources import kinds
 from chalicelib.resources.registry import ACTIVE
 from chalicelib.resources.solutions import UPDATABLE
-from chalicelib.training.data_loading import group_datasets, load_training_data
+from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.recipes import get_recipe, load_model, recipe_name
 
 log = logging.getLogger(__name__)

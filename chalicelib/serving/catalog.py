@@ -15,49 +15,22 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from chalicelib.datasets.schema import parse_schema
-from chalicelib.datasets.tables import load_table
-from chalicelib.events import changes
-from chalicelib.events.schema_fields import NUMERICAL, field_kinds, group_datasets
+from chalicelib.datasets import changes
+from chalicelib.datasets.reader import (dataset_schema, group_datasets, read_dataset,
+                                        schema_fields)
+from chalicelib.datasets.schema import Field
 from chalicelib.filters import CatalogIndex, FilterContext
 from chalicelib.filters.masks import number_text
-from chalicelib.resources import kinds
 from chalicelib.serving.heap import settle_long_lived
 
 OVERLAY_REBUILD_ROWS = 20_000   # past this many changed items, rebuild the base index
 
 
-def load_dataset_table(backend, dataset: dict, id_field: str) -> dict[str, np.ndarray]:
-    """A dataset's imported rows plus its PutItems/PutUsers records (latest per id wins),
-    as columns. Empty when there is no data."""
-    columns: dict[str, np.ndarray] = {}
-    files = sorted(backend.artifacts.dataset_dir(dataset["datasetArn"]).glob("*.csv"))
-    schema_text = backend.registry.store.get(kinds.SCHEMA.key, dataset["schemaArn"])["schema"]
-    table = None
-    if files:
-        table = load_table(files, parse_schema(schema_text))
-    if table is not None:
-        columns = dict(table.columns)
-    records = backend.events.records(dataset["datasetArn"]) if id_field else []
-    return merge_records(columns, records, id_field) if records else columns
-
-
-def merge_records(columns: Mapping[str, np.ndarray], records: list[dict],
-                  id_field: str) -> dict[str, np.ndarray]:
-    """Imported columns + PutItems/PutUsers records; the last row of each id wins (a record
-    replaces the item). Values stay as given: ItemCatalog converts numeric fields."""
-    length = len(next(iter(columns.values()))) if columns else 0
-    names = set(columns) | {k for record in records for k in record}
-    merged = {name: list(columns[name]) if name in columns else [None] * length
-              for name in names}
-    for record in records:
-        for name in names:
-            merged[name].append(record.get(name))
-    ids = merged[id_field]
-    keep = sorted({value: at for at, value in enumerate(ids)}.values())
-    if len(keep) != len(ids):
-        merged = {name: [values[at] for at in keep] for name, values in merged.items()}
-    return {name: np.array(values, dtype=object) for name, values in merged.items()}
+def dataset_columns(backend, dataset: dict | None) -> dict[str, np.ndarray]:
+    """A dataset's columns as the reader gives them (imports + records); empty when the
+    group has no such dataset or it has no data."""
+    table = None if dataset is None else read_dataset(backend, dataset)
+    return {} if table is None else dict(table.columns)
 
 
 def cell_text(value) -> str | None:
@@ -77,21 +50,21 @@ def _column(values: list, numeric: bool) -> np.ndarray:
 
 
 class ItemCatalog:
-    """The Items data of one deployed model. `field_kinds`: FIELD -> kind from the schema."""
+    """The Items data of one deployed model. `fields`: FIELD -> Field of the schema."""
 
     def __init__(self, item_ids: list[str], table: Mapping[str, np.ndarray],
-                 field_kinds: Mapping[str, str]):
+                 fields: Mapping[str, Field]):
         self.item_ids = item_ids
-        self.field_kinds = dict(field_kinds)
+        self.fields = dict(fields)
         self._lock = threading.Lock()
         self._overlay: dict[str, dict] = {}
         self._overlay_index: tuple[CatalogIndex, np.ndarray] | None = None
         self._build(table)
 
     def _numeric(self, name: str, column: np.ndarray | None = None) -> bool:
-        kind = self.field_kinds.get(name)
-        if kind is not None:
-            return kind == NUMERICAL
+        field = self.fields.get(name)
+        if field is not None:
+            return field.numeric
         return column is not None and column.dtype.kind in "iuf"
 
     def _build(self, table: Mapping[str, np.ndarray]) -> None:
@@ -257,9 +230,8 @@ class CatalogCache:
     def _datasets(self, group: str) -> dict[str, dict]:
         return group_datasets(self.backend.registry, group)
 
-    def _field_kinds(self, dataset: dict) -> dict[str, str]:
-        schema = self.backend.registry.store.get(kinds.SCHEMA.key, dataset["schemaArn"])
-        return field_kinds(schema["schema"]) if schema else {}
+    def _fields(self, dataset: dict) -> dict[str, Field]:
+        return schema_fields(dataset_schema(self.backend.registry, dataset))
 
     def _cached(self, cache: dict, key, build: Callable[[], Any]):
         """cache[key], built once under the lock when missing (reads take no lock)."""
@@ -276,32 +248,23 @@ class CatalogCache:
         """key: (solution version arn, revision): a new model revision gets a new catalog."""
         def build():
             dataset = self._datasets(group).get("Items")
-            table = {} if dataset is None else load_dataset_table(
-                self.backend, dataset, "ITEM_ID")
-            kinds_ = {} if dataset is None else self._field_kinds(dataset)
+            fields = {} if dataset is None else self._fields(dataset)
             for old in [k for k in self._items if k[0] == key[0]]:
                 del self._items[old]   # an older revision of the same version
-            return (group, ItemCatalog(item_ids, table, kinds_))
+            return (group, ItemCatalog(item_ids, dataset_columns(self.backend, dataset),
+                                       fields))
         return self._cached(self._items, key, build)[1]
 
     def users(self, group: str) -> UserDirectory:
         def build():
-            dataset = self._datasets(group).get("Users")
-            table = {} if dataset is None else load_dataset_table(
-                self.backend, dataset, "USER_ID")
-            return UserDirectory(table)
+            return UserDirectory(dataset_columns(self.backend,
+                                                 self._datasets(group).get("Users")))
         return self._cached(self._users, group, build)
 
     def interactions(self, group: str) -> InteractionTypes:
         def build():
-            dataset = self._datasets(group).get("Interactions")
-            table = {}
-            if dataset is not None:
-                files = sorted(self.backend.artifacts.dataset_dir(
-                    dataset["datasetArn"]).glob("*.csv"))
-                if files:
-                    table = load_dataset_table(self.backend, dataset, "")
-            return InteractionTypes(table)
+            return InteractionTypes(dataset_columns(
+                self.backend, self._datasets(group).get("Interactions")))
         return self._cached(self._interactions, group, build)
 
     def on_records(self, group: str, dataset_type: str, rows: list[dict]) -> None:

@@ -10,8 +10,8 @@ import uuid
 
 import numpy as np
 
+from chalicelib.datasets.reader import SchemaCache
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
-from chalicelib.events.schema_fields import SchemaCache
 from chalicelib.filters import FilterContext
 from chalicelib.resources import kinds
 from chalicelib.resources.recommenders import served_recommender

@@ -1,12 +1,19 @@
 """PutEvents / PutItems row building and AWS's validation, without a server."""
+import json
+
 import pytest
 
+from chalicelib.datasets.reader import schema_fields
+from chalicelib.datasets.schema import parse_schema
 from chalicelib.errors import InvalidInputException
 from chalicelib.events.provider import event_row, field_name, schema_values
 
-SCHEMA = {"USER_ID": "string", "ITEM_ID": "string", "EVENT_TYPE": "string",
-          "TIMESTAMP": "numerical", "EVENT_VALUE": "numerical", "DEVICE": "string",
-          "NUMBER_OF_RATINGS": "numerical"}
+SCHEMA = schema_fields(parse_schema(json.dumps({
+    "type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
+    "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
+               {"name": "EVENT_TYPE", "type": "string"}, {"name": "TIMESTAMP", "type": "long"},
+               {"name": "EVENT_VALUE", "type": "float"}, {"name": "DEVICE", "type": "string"},
+               {"name": "NUMBER_OF_RATINGS", "type": "int"}], "version": "1.0"})))
 
 
 def test_field_names_are_camel_case_of_schema_fields():

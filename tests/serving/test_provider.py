@@ -5,7 +5,7 @@ import random
 import pytest
 
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
-from chalicelib.events import changes
+from chalicelib.datasets import changes
 from chalicelib.serving import promotions
 from tests.serving.fakes import CAMPAIGN, GROUP, PREFIX, served
 
