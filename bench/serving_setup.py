@@ -144,7 +144,7 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
     """Everything a GetRecommendations needs; returns the ARNs and timings."""
     from chalicelib.backend import build_backend
     from chalicelib.config import Settings
-    from chalicelib.resources import kinds
+    from chalicelib.records import kinds
     from chalicelib.training.data import Table, TrainingData
     from chalicelib.deployment import write_deployment
     from chalicelib.training.recipes import get_recipe

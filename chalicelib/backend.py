@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.config import Settings
-from chalicelib.resources.registry import Registry
+from chalicelib.records.registry import Registry
 from chalicelib.storage.artifacts import LocalArtifacts
 from chalicelib.storage.base import EventStore, ResourceStore
 from chalicelib.storage.dynamodb import DynamoEventStore, DynamoResourceStore

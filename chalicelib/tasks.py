@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.batch.recovery import resume_batch_jobs
 from chalicelib.datasets.import_job import run_import_job
-from chalicelib.resources import kinds
-from chalicelib.resources.registry import CREATE_IN_PROGRESS, CREATE_PENDING
+from chalicelib.records import kinds
 from chalicelib.training.runners import make_runner
 
 log = logging.getLogger(__name__)
@@ -35,10 +34,11 @@ class Tasks:
 
     def recover(self) -> None:
         """After a restart: resume interrupted imports, settle interrupted training."""
-        for job in self.backend.store.list(kinds.DATASET_IMPORT_JOB.key):
-            if job["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS):
-                log.info("resuming import %s", job["datasetImportJobArn"])
-                self.submit_import(job["datasetImportJobArn"])
+        for job in self.backend.registry.list_all(
+                kinds.DATASET_IMPORT_JOB,
+                lambda doc: doc["status"] in kinds.DATASET_IMPORT_JOB.lifecycle.unfinished):
+            log.info("resuming import %s", job["datasetImportJobArn"])
+            self.submit_import(job["datasetImportJobArn"])
         self.training.recover()
         resume_batch_jobs(self)
 

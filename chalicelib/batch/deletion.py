@@ -5,20 +5,19 @@ from __future__ import annotations
 import csv
 import os
 
-from chalicelib.batch.jobs import DELETION_STATUSES, run_job
+from chalicelib.batch.jobs import run_job
 from chalicelib.datasets.csv_import import DataImportError
 from chalicelib.datasets.reader import group_datasets, imported_files
 from chalicelib.datasets.s3_source import iter_s3_lines
 from chalicelib.errors import InvalidInputException
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 
 # Dataset types whose rows belong to a user.
 USER_DATASETS = ("Interactions", "Users", "Action_Interactions")
 
 
 def run_data_deletion(backend, job_arn: str) -> None:
-    run_job(backend, kinds.DATA_DELETION_JOB, job_arn, lambda job: _delete(backend, job),
-            DELETION_STATUSES)
+    run_job(backend, kinds.DATA_DELETION_JOB, job_arn, lambda job: _delete(backend, job))
 
 
 def read_user_ids(backend, location: str) -> set[str]:

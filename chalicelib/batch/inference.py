@@ -14,7 +14,7 @@ import numpy as np
 from chalicelib.batch.jobs import folder, read_text, run_job, split_s3, write_text
 from chalicelib.errors import InvalidInputException, ServiceError
 from chalicelib.filters import parse_filter
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.serving.provider import RuntimeProvider
 
 ITEM_AFFINITY = "aws-item-affinity"

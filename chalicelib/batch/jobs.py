@@ -1,51 +1,17 @@
 """What every batch job shares: its lifecycle on the record and its S3 input and output."""
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from typing import Callable
 
-from chalicelib.errors import InvalidInputException, ServiceError
-from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
-                                           CREATE_PENDING, Kind)
-
-log = logging.getLogger(__name__)
+from chalicelib.errors import InvalidInputException
+from chalicelib.records.registry import Kind
 
 
-@dataclass(frozen=True)
-class Statuses:
-    pending: str = CREATE_PENDING
-    running: str = CREATE_IN_PROGRESS
-    done: str = ACTIVE
-    failed: str = CREATE_FAILED
-
-
-JOB_STATUSES = Statuses()
-# Data deletion jobs have their own vocabulary in AWS's API.
-DELETION_STATUSES = Statuses("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED")
-
-
-def run_job(backend, kind: Kind, arn: str, work: Callable[[dict], dict | None],
-            statuses: Statuses = JOB_STATUSES) -> None:
+def run_job(backend, kind: Kind, arn: str, work: Callable[[dict], dict | None]) -> None:
     """Mark the job running, do `work(job)` (returns fields to record), then mark it done;
-    any error marks it failed with the reason, so a job never stays running."""
-    registry = backend.registry
-
-    def start(doc):
-        if doc["status"] == statuses.pending:
-            doc["status"] = statuses.running
-    job = registry.update(kind, arn, start)
-    if job["status"] != statuses.running:
-        return
-    try:
-        fields = work(job) or {}
-        registry.update(kind, arn, lambda doc: doc.update(status=statuses.done, **fields))
-    except Exception as error:
-        if not isinstance(error, (ServiceError, ValueError, KeyError)):
-            log.exception("%s %s crashed", kind.label, arn)
-        reason = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-        registry.update(kind, arn, lambda doc: doc.update(status=statuses.failed,
-                                                          failureReason=reason[:1000]))
+    any error marks it failed with the reason, so a job never stays running (the kind's
+    lifecycle, chalicelib/records/lifecycle.py, moves it)."""
+    kind.lifecycle.run(backend.registry, kind, arn, work)
 
 
 def split_s3(path: str) -> tuple[str, str]:

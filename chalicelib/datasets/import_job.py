@@ -8,9 +8,7 @@ from chalicelib.datasets.csv_import import DataImportError, import_csv
 from chalicelib.datasets.s3_source import iter_s3_lines
 from chalicelib.datasets.schema import parse_schema
 from chalicelib.errors import ServiceError
-from chalicelib.resources import kinds
-from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
-                                           CREATE_PENDING)
+from chalicelib.records import kinds
 from chalicelib.storage.artifacts import arn_key
 
 log = logging.getLogger(__name__)
@@ -22,40 +20,35 @@ def import_file_name(job: dict) -> str:
 
 
 def run_import_job(backend, job_arn: str) -> None:
+    """Start the job, import, and finish it ACTIVE or CREATE FAILED (its lifecycle:
+    chalicelib/records/lifecycle.py, DATASET_IMPORT)."""
+    kind = kinds.DATASET_IMPORT_JOB
+    kind.lifecycle.run(backend.registry, kind, job_arn, lambda job: _import(backend, job),
+                       reason=_failure_reason, expected=(DataImportError, ServiceError))
+
+
+def _failure_reason(error: BaseException) -> str:
+    if isinstance(error, (DataImportError, ServiceError)):
+        return str(error)
+    return f"Internal error while importing: {error}"
+
+
+def _import(backend, job: dict) -> None:
+    """S3 CSV -> validated, normalised copy under the dataset's folder (FULL replaces what
+    was imported before; INCREMENTAL adds a file)."""
     registry = backend.registry
-    job = registry.update(kinds.DATASET_IMPORT_JOB, job_arn, _start)
-    if job["status"] != CREATE_IN_PROGRESS:
-        return
-    try:
-        dataset = registry.get(kinds.DATASET, job["datasetArn"])
-        schema = parse_schema(registry.get(kinds.SCHEMA, dataset["schemaArn"])["schema"])
-        folder = backend.artifacts.dataset_dir(dataset["datasetArn"])
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / import_file_name(job)
-        partial = target.with_suffix(".partial")
-        lines = iter_s3_lines(backend.s3_client(), job["dataSource"]["dataLocation"])
-        with open(partial, "w", encoding="utf-8", newline="") as sink:
-            summary = import_csv(lines, schema, dataset["datasetType"], sink)
-        if job.get("importMode", "FULL") == "FULL":  # FULL replaces what was imported
-            for old in folder.glob("*.csv"):
-                old.unlink()
-        os.replace(partial, target)
-        backend.artifacts.flush()
-        log.info("import %s: %s", job_arn, summary)
-        registry.update(kinds.DATASET_IMPORT_JOB, job_arn,
-                        lambda doc: doc.update(status=ACTIVE))
-    except (DataImportError, ServiceError) as error:
-        _fail(registry, job_arn, str(error))
-    except Exception as error:  # never leave a job IN_PROGRESS
-        log.exception("import %s crashed", job_arn)
-        _fail(registry, job_arn, f"Internal error while importing: {error}")
-
-
-def _start(doc):
-    if doc["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS):
-        doc["status"] = CREATE_IN_PROGRESS
-
-
-def _fail(registry, job_arn, reason):
-    registry.update(kinds.DATASET_IMPORT_JOB, job_arn,
-                    lambda doc: doc.update(status=CREATE_FAILED, failureReason=reason))
+    dataset = registry.get(kinds.DATASET, job["datasetArn"])
+    schema = parse_schema(registry.get(kinds.SCHEMA, dataset["schemaArn"])["schema"])
+    folder = backend.artifacts.dataset_dir(dataset["datasetArn"])
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / import_file_name(job)
+    partial = target.with_suffix(".partial")
+    lines = iter_s3_lines(backend.s3_client(), job["dataSource"]["dataLocation"])
+    with open(partial, "w", encoding="utf-8", newline="") as sink:
+        summary = import_csv(lines, schema, dataset["datasetType"], sink)
+    if job.get("importMode", "FULL") == "FULL":  # FULL replaces what was imported
+        for old in folder.glob("*.csv"):
+            old.unlink()
+    os.replace(partial, target)
+    backend.artifacts.flush()
+    log.info("import %s: %s", job["datasetImportJobArn"], summary)

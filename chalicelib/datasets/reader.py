@@ -13,7 +13,7 @@ import numpy as np
 from chalicelib.datasets.schema import (ITEMS, NUMERICAL, USERS, Field, Schema,
                                         parse_schema)
 from chalicelib.datasets.tables import Table, load_table
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 
 ENTITY_ID = {ITEMS: "ITEM_ID", USERS: "USER_ID"}   # datasets PutItems / PutUsers add to
 _NOT_COLUMNS = ("SEQ", "SESSION_ID")   # bookkeeping of stored events, never a column

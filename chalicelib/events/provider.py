@@ -18,8 +18,8 @@ from chalicelib.datasets.schema import Field
 from chalicelib.errors import (InvalidInputException, ResourceInUseException,
                                ResourceNotFoundException)
 from chalicelib.datasets import changes
-from chalicelib.resources import kinds
-from chalicelib.resources.event_trackers import tracker_by_tracking_id
+from chalicelib.records import kinds
+from chalicelib.records.lifecycle import live
 
 # Fields set from the request's own members, never from properties.
 _EVENT_MEMBER_FIELDS = {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE",
@@ -147,11 +147,12 @@ class EventsProvider:
         hit = self._trackers.get(tracking_id)
         if hit is not None and now - hit[0] < _TRACKER_TTL_SECONDS:
             return hit[1]
-        try:
-            tracker = tracker_by_tracking_id(self.registry, tracking_id)
-        except ResourceNotFoundException:
-            raise ResourceNotFoundException(
-                f"The tracking ID {tracking_id} does not exist.") from None
+        # Across accounts: the tracking id alone names the tracker.
+        trackers = self.registry.list_all(
+            kinds.EVENT_TRACKER, lambda doc: doc["trackingId"] == tracking_id and live(doc))
+        if not trackers:
+            raise ResourceNotFoundException(f"The tracking ID {tracking_id} does not exist.")
+        tracker = trackers[0]
         with self._lock:
             self._trackers[tracking_id] = (now, tracker)
         return tracker

@@ -4,9 +4,12 @@ from __future__ import annotations
 from typing import Callable
 
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
-from chalicelib.resources.arns import arn_type
-from chalicelib.resources.pagination import page
-from chalicelib.resources.registry import Kind, Registry
+from chalicelib.records.arns import arn_type
+from chalicelib.records.pagination import page
+from chalicelib.records.lifecycle import live
+from chalicelib.records.registry import Kind, Registry
+
+__all__ = ["OperationsBase", "live"]
 
 
 class OperationsBase:
@@ -40,8 +43,8 @@ class OperationsBase:
                     **create_options) -> dict:
         """Record a job that does not settle by itself (its background work moves it on),
         hand its ARN to `submit`, and answer with that ARN."""
-        record = self.registry.create(kind, ctx.arn_prefix, name, doc, settles=False,
-                                      tags=tags, **create_options)
+        record = self.registry.create(kind, ctx.arn_prefix, name, doc, tags=tags,
+                                      **create_options)
         submit(record[kind.arn_field])
         return {kind.arn_field: record[kind.arn_field]}
 
@@ -54,7 +57,3 @@ class OperationsBase:
         if doc is None or not self.registry.is_live(doc):
             raise ResourceNotFoundException(f"Resource Arn {arn} does not exist.")
         return doc
-
-
-def live(doc: dict) -> bool:
-    return doc["status"] != "DELETE PENDING"

@@ -6,7 +6,7 @@ from functools import partial
 from chalicelib.batch.inference import SEGMENT_RECIPES, run_batch_inference
 from chalicelib.batch.jobs import check_s3_path
 from chalicelib.errors import InvalidInputException
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase
 from chalicelib.resources.campaigns import campaign_config
 from chalicelib.training.recipes import recipe_name

@@ -6,7 +6,7 @@ from functools import partial
 
 from chalicelib.batch.inference import SEGMENT_RECIPES, run_batch_segment
 from chalicelib.errors import InvalidInputException
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase
 from chalicelib.resources.batch_inference_jobs import batch_job_fields
 from chalicelib.training.recipes import recipe_name

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from chalicelib.errors import InvalidInputException
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase, live
-from chalicelib.resources.registry import UPDATE_PENDING
+from chalicelib.records.registry import UPDATE_PENDING
 
 DEFAULT_EXPLORATION = {"explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}
 

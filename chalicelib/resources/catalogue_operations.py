@@ -1,9 +1,9 @@
 """Recipes, algorithms and feature transformations: AWS's read-only catalogue."""
 from __future__ import annotations
 
-from chalicelib.resources import catalogue
+from chalicelib.records import recipe_catalogue as catalogue
 from chalicelib.resources.base import OperationsBase
-from chalicelib.resources.pagination import page
+from chalicelib.records.pagination import page
 
 
 class CatalogueOperations(OperationsBase):

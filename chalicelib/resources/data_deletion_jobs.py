@@ -4,8 +4,8 @@ from __future__ import annotations
 from functools import partial
 
 from chalicelib.batch.deletion import run_data_deletion
-from chalicelib.batch.jobs import DELETION_STATUSES, check_s3_path
-from chalicelib.resources import kinds
+from chalicelib.batch.jobs import check_s3_path
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase
 
 
@@ -18,8 +18,7 @@ class DataDeletionJobOperations(OperationsBase):
             kinds.DATA_DELETION_JOB, ctx, jobName,
             {"jobName": jobName, "datasetGroupArn": datasetGroupArn,
              "dataSource": dataSource, "roleArn": roleArn},
-            partial(self.backend.tasks.submit_batch, run_data_deletion), tags=tags,
-            status=DELETION_STATUSES.pending)
+            partial(self.backend.tasks.submit_batch, run_data_deletion), tags=tags)
 
     def describe_data_deletion_job(self, ctx, dataDeletionJobArn):
         return {"dataDeletionJob": self.registry.get(kinds.DATA_DELETION_JOB,

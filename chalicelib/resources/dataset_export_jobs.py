@@ -5,7 +5,7 @@ from functools import partial
 
 from chalicelib.batch.export import run_dataset_export
 from chalicelib.batch.jobs import check_s3_path
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase
 
 DEFAULT_INGESTION_MODE = "PUT"   # AWS's default

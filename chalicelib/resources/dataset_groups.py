@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.errors import ResourceInUseException
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase, live
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from chalicelib.datasets.schema import check_schema_for_dataset, parse_schema
 from chalicelib.errors import InvalidInputException, ResourceInUseException
-from chalicelib.resources import kinds
-from chalicelib.resources.arns import arn_name
+from chalicelib.records import kinds
+from chalicelib.records.arns import arn_name
 from chalicelib.resources.base import OperationsBase
-from chalicelib.resources.registry import CREATE_IN_PROGRESS, CREATE_PENDING
+from chalicelib.records.registry import CREATE_IN_PROGRESS, CREATE_PENDING
 
 DATASET_TYPES = {t.lower(): t for t in
                  ("Interactions", "Items", "Users", "Actions", "Action_Interactions")}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from chalicelib.errors import ResourceAlreadyExistsException, ResourceNotFoundException
-from chalicelib.resources import kinds
+from chalicelib.errors import ResourceAlreadyExistsException
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase, live
 
 
@@ -36,10 +36,3 @@ class EventTrackerOperations(OperationsBase):
         self.registry.get(kinds.EVENT_TRACKER, eventTrackerArn)
         self.registry.delete(kinds.EVENT_TRACKER, eventTrackerArn)
 
-
-def tracker_by_tracking_id(registry, tracking_id: str) -> dict:
-    """The live event tracker with this trackingId, across accounts (the id is the key)."""
-    for doc in registry.store.list(kinds.EVENT_TRACKER.key):
-        if doc["trackingId"] == tracking_id and live(doc):
-            return doc
-    raise ResourceNotFoundException(f"Tracking id {tracking_id} does not exist.")

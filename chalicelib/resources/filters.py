@@ -6,7 +6,7 @@ from chalicelib.datasets.reader import group_fields
 from chalicelib.datasets.schema import Field
 from chalicelib.errors import InvalidInputException
 from chalicelib.filters import parse_filter
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase
 
 

@@ -7,10 +7,10 @@ from chalicelib.batch.jobs import check_s3_path
 from chalicelib.datasets.reader import group_fields
 from chalicelib.errors import (InvalidInputException, LimitExceededException,
                                ResourceAlreadyExistsException, ResourceInUseException)
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase, live
-from chalicelib.resources.pagination import page
-from chalicelib.resources.registry import ACTIVE, UPDATE_PENDING
+from chalicelib.records.pagination import page
+from chalicelib.records.registry import ACTIVE, UPDATE_PENDING
 
 MAX_METRICS = 10
 # AWS's two forms: SUM(DatasetType.COLUMN) and SAMPLECOUNT().

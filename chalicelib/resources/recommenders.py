@@ -3,20 +3,20 @@
 Each domain recipe maps to one of our recipes; a recommender owns a hidden solution version
 (trained by the ordinary training task) and is served by GetRecommendations with
 recommenderArn. Statuses are derived when a record is read (as the registry settles
-others): the create follows its model's training, Start/Stop settle after a moment.
+others): the create follows its model's training, Start/Stop settle after a moment
+(chalicelib/records/versions.py, chalicelib/records/lifecycle.py).
 """
 from __future__ import annotations
 
 import uuid
 
-from chalicelib.errors import (InvalidInputException, ResourceInUseException,
-                               ResourceNotFoundException)
-from chalicelib.resources import kinds
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.errors import InvalidInputException, ResourceInUseException
+from chalicelib.records import kinds
+from chalicelib.records.lifecycle import (ACTIVE, INACTIVE, RECOMMENDER_START_STOP,
+                                          START_PENDING, STOP_PENDING, UPDATE_PENDING)
+from chalicelib.records.versions import RUNNING, synced_recommender
+from chalicelib.resources.base import OperationsBase
 from chalicelib.resources.campaigns import campaign_config
-from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
-                                           CREATE_PENDING, UPDATE_PENDING)
-from chalicelib.resources.solutions import RUNNING
 
 RECIPE_PREFIX = "arn:aws:personalize:::recipe/"
 # domain recipe -> (domain, our recipe, the event type it learns from, None = all)
@@ -33,11 +33,6 @@ DOMAIN_RECIPES = {
     "aws-vod-trending-now": ("VIDEO_ON_DEMAND", "aws-trending-now", None),
     "aws-vod-top-picks": ("VIDEO_ON_DEMAND", "aws-user-personalization", None),
 }
-STOP_PENDING, STOP_IN_PROGRESS, INACTIVE = "STOP PENDING", "STOP IN_PROGRESS", "INACTIVE"
-START_PENDING, START_IN_PROGRESS = "START PENDING", "START IN_PROGRESS"
-# transient status -> (the next one, the final one)
-_STEPS = {STOP_PENDING: STOP_IN_PROGRESS, STOP_IN_PROGRESS: INACTIVE,
-          START_PENDING: START_IN_PROGRESS, START_IN_PROGRESS: ACTIVE}
 
 
 def domain_recipe(recipe_arn: str) -> tuple[str, str, str | None]:
@@ -53,48 +48,6 @@ def recommender_config(config: dict | None, base_recipe_arn: str) -> dict:
     config = campaign_config(config, base_recipe_arn)
     config.setdefault("minRecommendationRequestsPerSecond", 1)
     return config
-
-
-def synced(registry, doc: dict | None) -> dict | None:
-    """The record with its status brought up to date (training outcome, Start/Stop)."""
-    if doc is None or not live(doc):
-        return doc
-    status = doc["status"]
-    if status in (CREATE_PENDING, CREATE_IN_PROGRESS):
-        version = registry.find(kinds.SOLUTION_VERSION, doc["_solutionVersionArn"])
-        state = version["status"] if version else CREATE_FAILED
-        if state in RUNNING:
-            state = CREATE_IN_PROGRESS
-        elif state != ACTIVE:
-            state = CREATE_FAILED
-        if state != status:
-            def follow(current):
-                current["status"] = state
-                if state == CREATE_FAILED:
-                    current["failureReason"] = (version or {}).get(
-                        "failureReason", "Training the recommender's model failed.")
-                if state == ACTIVE:
-                    current["modelMetrics"] = version.get("_metrics", {})
-            doc = registry.update(kinds.RECOMMENDER, doc["recommenderArn"], follow)
-    elif status in _STEPS and registry.clock() >= doc.get("_stepAt", 0):
-        def step(current):
-            if current["status"] in _STEPS:
-                current["status"] = _STEPS[current["status"]]
-                current["_stepAt"] = registry.clock() + registry.settle_seconds
-        doc = synced(registry, registry.update(kinds.RECOMMENDER, doc["recommenderArn"],
-                                               step))
-    return doc
-
-
-def served_recommender(registry, recommender_arn: str) -> tuple[dict, dict]:
-    """For the runtime: an ACTIVE recommender and its model's solution version."""
-    doc = synced(registry, registry.find(kinds.RECOMMENDER, recommender_arn))
-    if doc is None or not live(doc):
-        raise ResourceNotFoundException(f"Recommender {recommender_arn} does not exist.")
-    if doc["status"] not in (ACTIVE, UPDATE_PENDING, "UPDATE IN_PROGRESS"):
-        raise InvalidInputException(
-            f"Recommender {recommender_arn} is {doc['status']}; it must be ACTIVE.")
-    return doc, registry.get(kinds.SOLUTION_VERSION, doc["_solutionVersionArn"])
 
 
 class RecommenderOperations(OperationsBase):
@@ -115,7 +68,7 @@ class RecommenderOperations(OperationsBase):
             kinds.RECOMMENDER, ctx.arn_prefix, name,
             {"datasetGroupArn": datasetGroupArn, "recipeArn": recipeArn,
              "recommenderConfig": config, "_solutionVersionArn": hidden_arn},
-            settles=False, tags=tags)
+            tags=tags)
         hyperparameters = {"event_type": event_type} if event_type else {}
         self.registry.create(
             kinds.SOLUTION_VERSION, ctx.arn_prefix, version_id,
@@ -124,12 +77,12 @@ class RecommenderOperations(OperationsBase):
              "performHPO": False, "performAutoML": False, "trainingMode": "FULL",
              "trainingType": "MANUAL", "_recommender": doc["recommenderArn"],
              "solutionConfig": {"algorithmHyperParameters": hyperparameters}},
-            settles=False, arn_name=f"recommender-{name}/{version_id}")
+            arn_name=f"recommender-{name}/{version_id}")
         self.backend.tasks.start_training(hidden_arn)
         return {"recommenderArn": doc["recommenderArn"]}
 
     def _recommender(self, arn: str) -> dict:
-        return synced(self.registry, self.registry.get(kinds.RECOMMENDER, arn))
+        return synced_recommender(self.registry, self.registry.get(kinds.RECOMMENDER, arn))
 
     def describe_recommender(self, ctx, recommenderArn):
         return {"recommender": self._recommender(recommenderArn)}
@@ -137,7 +90,8 @@ class RecommenderOperations(OperationsBase):
     def list_recommenders(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
         result = self._list_in(kinds.RECOMMENDER, ctx, "recommenders", nextToken, maxResults,
                                "datasetGroupArn", datasetGroupArn, live_only=True)
-        result["recommenders"] = [synced(self.registry, d) for d in result["recommenders"]]
+        result["recommenders"] = [synced_recommender(self.registry, d)
+                                  for d in result["recommenders"]]
         return result
 
     def _move(self, arn: str, allowed: str, status: str) -> None:
@@ -146,10 +100,8 @@ class RecommenderOperations(OperationsBase):
             raise ResourceInUseException(
                 f"Recommender {arn} is {doc['status']}; it must be {allowed}.")
 
-        def move(current):
-            current["status"] = status
-            current["_stepAt"] = self.registry.clock() + self.registry.settle_seconds
-        self.registry.update(kinds.RECOMMENDER, arn, move)
+        self.registry.update(kinds.RECOMMENDER, arn, lambda current: self.registry.begin(
+            current, RECOMMENDER_START_STOP, status))
 
     def stop_recommender(self, ctx, recommenderArn):
         self._move(recommenderArn, ACTIVE, STOP_PENDING)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib.datasets.schema import parse_schema
 from chalicelib.errors import ResourceInUseException
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase, live
 
 
@@ -11,8 +11,7 @@ class SchemaOperations(OperationsBase):
     def create_schema(self, ctx, name, schema, domain=None):
         parse_schema(schema)  # InvalidInputException on a bad record
         doc = self.registry.create(kinds.SCHEMA, ctx.arn_prefix, name,
-                                   {"schema": schema, "domain": domain},
-                                   settles=False, status="ACTIVE")
+                                   {"schema": schema, "domain": domain})
         return {"schemaArn": doc["schemaArn"]}
 
     def describe_schema(self, ctx, schemaArn):
@@ -28,4 +27,4 @@ class SchemaOperations(OperationsBase):
         if users:
             raise ResourceInUseException(
                 f"Schema {schemaArn} is used by dataset {users[0]['datasetArn']}.")
-        self.registry.store.delete(kinds.SCHEMA.key, schemaArn)
+        self.registry.remove(kinds.SCHEMA, schemaArn)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 
 from chalicelib.errors import InvalidInputException, ResourceInUseException
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase
-from chalicelib.resources.registry import ACTIVE
+from chalicelib.records.registry import ACTIVE
 
 # AWS accepts rate(N days) with N from 1 to 30.
 _SCHEDULE = re.compile(r"rate\((\d+) days?\)")

@@ -3,27 +3,18 @@ from __future__ import annotations
 
 import uuid
 
-from chalicelib.errors import (InvalidInputException, ResourceInUseException,
-                               ResourceNotFoundException)
-from chalicelib.resources import kinds
-from chalicelib.resources.arns import arn_name
+from chalicelib.errors import InvalidInputException, ResourceInUseException
+from chalicelib.records import kinds
+from chalicelib.records.arns import arn_name
 from chalicelib.resources.base import OperationsBase, live
-from chalicelib.resources.catalogue import describe_recipe
-from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
-                                           CREATE_PENDING, CREATE_STOPPED, CREATE_STOPPING)
-from chalicelib.training.recipes import implemented_recipes, recipe_name
+from chalicelib.records.recipe_catalogue import describe_recipe
+from chalicelib.records.registry import (ACTIVE, CREATE_IN_PROGRESS, CREATE_PENDING,
+                                         CREATE_STOPPING)
+from chalicelib.records.versions import RUNNING, version_summary
+from chalicelib.training.recipes import UPDATABLE, implemented_recipes, recipe_name
 
 DEFAULT_RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
 TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
-# Recipes whose models can fold in new items without retraining (trainingMode UPDATE).
-UPDATABLE = ("aws-user-personalization", "aws-user-personalization-v2")
-RUNNING = (CREATE_PENDING, CREATE_IN_PROGRESS, CREATE_STOPPING)
-
-
-def version_summary(version: dict) -> dict:
-    keys = ("solutionVersionArn", "status", "trainingMode", "trainingType",
-            "creationDateTime", "lastUpdatedDateTime", "failureReason")
-    return {k: version.get(k) for k in keys}
 
 
 class SolutionOperations(OperationsBase):
@@ -98,7 +89,7 @@ class SolutionOperations(OperationsBase):
              "performHPO": solution["performHPO"], "performAutoML": solution["performAutoML"],
              "solutionConfig": solution["solutionConfig"], "trainingMode": mode,
              "trainingType": "MANUAL"},
-            settles=False, tags=tags, arn_name=f"{arn_name(solutionArn)}/{version_id}")
+            tags=tags, arn_name=f"{arn_name(solutionArn)}/{version_id}")
         self._note_latest(solutionArn, doc)
         self.backend.tasks.start_training(doc["solutionVersionArn"])
         return {"solutionVersionArn": doc["solutionVersionArn"]}
@@ -137,28 +128,3 @@ class SolutionOperations(OperationsBase):
                 f"Solution version {solutionVersionArn} is {version['status']}, not ACTIVE.")
         return {"solutionVersionArn": solutionVersionArn,
                 "metrics": version.get("_metrics", {})}
-
-
-def finish_version(registry, arn: str, status: str, failure: str | None = None,
-                   **fields) -> dict | None:
-    """Record the end of a training run (used by the task and the runners), and mirror it
-    into the solution's latestSolutionVersion. A stop request wins over a late success."""
-    def finish(doc):
-        if doc["status"] in (ACTIVE, CREATE_FAILED, CREATE_STOPPED):
-            return
-        final = CREATE_STOPPED if doc["status"] == CREATE_STOPPING else status
-        doc["status"] = final
-        if final == CREATE_FAILED:
-            doc["failureReason"] = failure or "Training failed."
-        doc.update(fields)
-    try:
-        doc = registry.update(kinds.SOLUTION_VERSION, arn, finish)
-    except ResourceNotFoundException:
-        return None
-    try:
-        registry.update(kinds.SOLUTION, doc["solutionArn"], lambda s: s.__setitem__(
-            "latestSolutionVersion", version_summary(doc))
-            if s.get("latestSolutionVersion", {}).get("solutionVersionArn") == arn else None)
-    except ResourceNotFoundException:
-        pass
-    return doc

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib.errors import ResourceNotFoundException, TooManyTagsException
 from chalicelib.resources.base import OperationsBase
-from chalicelib.resources.kinds import kind_of_arn
+from chalicelib.records.kinds import kind_of_arn
 
 MAX_TAGS = 50
 

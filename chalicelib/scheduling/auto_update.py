@@ -13,11 +13,10 @@ import time
 
 from chalicelib.datasets.reader import group_datasets
 from chalicelib.deployment import replace_deployment
-from chalicelib.resources import kinds
-from chalicelib.resources.registry import ACTIVE
-from chalicelib.resources.solutions import UPDATABLE
+from chalicelib.records import kinds
+from chalicelib.records.registry import ACTIVE
 from chalicelib.training.data_loading import load_training_data
-from chalicelib.training.recipes import get_recipe, load_model, recipe_name
+from chalicelib.training.recipes import UPDATABLE, get_recipe, load_model, recipe_name
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 def eligible_versions(backend) -> list[dict]:
     """Solution versions behind ACTIVE campaigns that automatic updates apply to."""
     seen, versions = set(), []
-    for campaign in backend.store.list(kinds.CAMPAIGN.key):
+    for campaign in backend.registry.list_all(kinds.CAMPAIGN):
         if campaign["status"] != ACTIVE or campaign["solutionVersionArn"] in seen:
             continue
         seen.add(campaign["solutionVersionArn"])
@@ -49,13 +48,12 @@ def update_version(backend, version: dict) -> None:
     def note(doc):  # the serving cache reloads when the revision changes
         doc.update(_eventSeq=last_seq, _modelRevision=doc.get("_modelRevision", 0) + 1,
                    _lastAutoUpdate=now)
-    backend.registry.store.update(kinds.SOLUTION_VERSION.key, arn,
-                                  lambda doc: (note(doc), doc)[1])
-    for campaign in backend.store.list(kinds.CAMPAIGN.key):
-        if campaign["solutionVersionArn"] == arn and campaign["status"] == ACTIVE:
-            backend.registry.store.update(
-                kinds.CAMPAIGN.key, campaign["campaignArn"],
-                lambda doc: {**doc, "lastUpdatedDateTime": now})
+    backend.registry.update(kinds.SOLUTION_VERSION, arn, note, stamp=False)
+    for campaign in backend.registry.list_all(
+            kinds.CAMPAIGN,
+            lambda doc: doc["solutionVersionArn"] == arn and doc["status"] == ACTIVE):
+        backend.registry.update(kinds.CAMPAIGN, campaign["campaignArn"],
+                                lambda doc: doc.update(lastUpdatedDateTime=now), stamp=False)
 
 
 def run_automatic_updates(backend) -> list[str]:

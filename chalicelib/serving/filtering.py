@@ -9,8 +9,8 @@ import threading
 
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
 from chalicelib.filters import Filter, parse_filter
-from chalicelib.resources import kinds
-from chalicelib.resources.arns import arn_type
+from chalicelib.records import kinds
+from chalicelib.records.arns import arn_type
 
 
 class FilterResolver:

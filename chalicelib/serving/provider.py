@@ -13,8 +13,9 @@ import numpy as np
 from chalicelib.datasets.reader import SchemaCache
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
 from chalicelib.filters import FilterContext
-from chalicelib.resources import kinds
-from chalicelib.resources.recommenders import served_recommender
+from chalicelib.records import kinds
+from chalicelib.records.lifecycle import ACTIVE, UPDATE_IN_PROGRESS, UPDATE_PENDING, live
+from chalicelib.records.versions import synced_recommender
 from chalicelib.serving import promotions as promos
 from chalicelib.serving.actions import ActionRecommendationOperations
 from chalicelib.serving.catalog import CatalogCache, ItemCatalog
@@ -27,7 +28,7 @@ MAX_RESULTS = 500
 MAX_RANKING_INPUT = 500
 MAX_RANKING_INPUT_WITH_METADATA = 50
 MAX_METADATA_COLUMNS = 10
-SERVING_STATUSES = ("ACTIVE", "UPDATE PENDING", "UPDATE IN_PROGRESS")
+SERVING_STATUSES = (ACTIVE, UPDATE_PENDING, UPDATE_IN_PROGRESS)
 
 
 def recommendation_id() -> str:
@@ -54,13 +55,24 @@ class RuntimeProvider(ActionRecommendationOperations):
         if campaign_arn is None:
             raise InvalidInputException("campaignArn or recommenderArn is required.")
         if campaign_arn.split(":")[-1].startswith("recommender/"):
-            return served_recommender(self.registry, campaign_arn)
+            return self._recommender(campaign_arn)
         campaign = self.registry.find(kinds.CAMPAIGN, campaign_arn)
         if campaign is None or campaign["status"] not in SERVING_STATUSES:
             raise ResourceNotFoundException(f"Campaign {campaign_arn} does not exist or is "
                                             "not ACTIVE.")
         version = self.registry.get(kinds.SOLUTION_VERSION, campaign["solutionVersionArn"])
         return campaign, version
+
+    def _recommender(self, recommender_arn: str) -> tuple[dict, dict]:
+        """An ACTIVE recommender and its model's solution version."""
+        doc = synced_recommender(self.registry,
+                                 self.registry.find(kinds.RECOMMENDER, recommender_arn))
+        if doc is None or not live(doc):
+            raise ResourceNotFoundException(f"Recommender {recommender_arn} does not exist.")
+        if doc["status"] not in SERVING_STATUSES:
+            raise InvalidInputException(
+                f"Recommender {recommender_arn} is {doc['status']}; it must be ACTIVE.")
+        return doc, self.registry.get(kinds.SOLUTION_VERSION, doc["_solutionVersionArn"])
 
     def _recipe_type(self, recipe_arn: str) -> str:
         found = self._recipe_types.get(recipe_arn)

@@ -17,9 +17,9 @@ from functools import cached_property
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.resources import kinds
-from chalicelib.resources.registry import CREATE_FAILED
-from chalicelib.resources.solutions import RUNNING, finish_version
+from chalicelib.records import kinds
+from chalicelib.records.registry import CREATE_FAILED
+from chalicelib.records.versions import RUNNING, finish_version
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,8 @@ class EcsRunner:
 
     def recover(self) -> None:
         """Settle every running version whose task has stopped or is unknown to ECS."""
-        running = [v for v in self.backend.store.list(kinds.SOLUTION_VERSION.key)
-                   if v["status"] in RUNNING]
+        running = self.backend.registry.list_all(kinds.SOLUTION_VERSION,
+                                                 lambda v: v["status"] in RUNNING)
         by_task = {v[TASK_ARN_FIELD]: v for v in running if v.get(TASK_ARN_FIELD)}
         for version in running:
             if (not version.get(TASK_ARN_FIELD)

@@ -13,7 +13,7 @@ import logging
 from typing import Callable
 
 from chalicelib.errors import ResourceNotFoundException
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.training.recipes import get_recipe, implemented_recipes, recipe_name
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-from chalicelib.resources import kinds
-from chalicelib.resources.registry import CREATE_FAILED
-from chalicelib.resources.solutions import RUNNING, finish_version
+from chalicelib.records import kinds
+from chalicelib.records.registry import CREATE_FAILED
+from chalicelib.records.versions import RUNNING, finish_version
 from chalicelib.storage.artifacts import arn_key
 from chalicelib.training.ecs_runner import EcsRunner
 
@@ -110,7 +110,7 @@ class ProcessRunner:
             return
         # Not started by this server: a task that survived a restart is stopped too (it
         # leads its own session); its adopted watcher then records the end.
-        pid = (self.backend.store.get(kinds.SOLUTION_VERSION.key, arn) or {}).get("_taskPid")
+        pid = (self.backend.registry.find(kinds.SOLUTION_VERSION, arn) or {}).get("_taskPid")
         if _alive(pid, arn):
             os.killpg(pid, signal.SIGTERM)
         finish_version(self.backend.registry, arn, CREATE_FAILED, "stopped")
@@ -119,10 +119,9 @@ class ProcessRunner:
         """Versions left running by a previous server process: a task that is gone
         failed; a task that survived its server is watched until it ends, and fails the
         version if it ends without recording a result (killed, crashed)."""
-        for version in self.backend.store.list(kinds.SOLUTION_VERSION.key):
+        for version in self.backend.registry.list_all(
+                kinds.SOLUTION_VERSION, lambda doc: doc["status"] in RUNNING):
             arn = version["solutionVersionArn"]
-            if version["status"] not in RUNNING:
-                continue
             pid = version.get("_taskPid")
             if _alive(pid, arn):
                 log.info("watching training task %s (pid %s) left by a previous server",

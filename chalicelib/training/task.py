@@ -17,11 +17,10 @@ from chalicelib.backend import build_backend
 from chalicelib.config import Settings
 from chalicelib.datasets.csv_import import check_training_minimums
 from chalicelib.deployment import write_deployment
-from chalicelib.resources import kinds
-from chalicelib.resources.catalogue import default_hyperparameters
-from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
-                                           CREATE_PENDING)
-from chalicelib.resources.solutions import finish_version
+from chalicelib.records import kinds
+from chalicelib.records.recipe_catalogue import default_hyperparameters
+from chalicelib.records.registry import ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS
+from chalicelib.records.versions import finish_version
 from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.evaluation import evaluate
 from chalicelib.training.hpo import record_automl, tune_version
@@ -51,7 +50,7 @@ def previous_model(backend, version: dict):
 
 def train_version(backend, arn: str) -> None:
     registry = backend.registry
-    version = registry.update(kinds.SOLUTION_VERSION, arn, _start)
+    version = kinds.SOLUTION_VERSION.lifecycle.start(registry, kinds.SOLUTION_VERSION, arn)
     if version["status"] != CREATE_IN_PROGRESS:
         return  # stopped before it started
     started = time.time()
@@ -74,11 +73,6 @@ def train_version(backend, arn: str) -> None:
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,
                    tunedHPOParams={"algorithmHyperParameters": params},
                    _metrics=metrics, _eventSeq=last_seq, recipeArn=recipe.arn)
-
-
-def _start(doc):
-    if doc["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS):
-        doc["status"] = CREATE_IN_PROGRESS
 
 
 def failure_reason(error: BaseException) -> str:

@@ -10,8 +10,8 @@ import pytest
 
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
-from chalicelib.resources import kinds
-from chalicelib.resources.registry import CREATE_IN_PROGRESS, CREATE_STOPPING
+from chalicelib.records import kinds
+from chalicelib.records.registry import CREATE_IN_PROGRESS, CREATE_STOPPING
 from chalicelib.tasks import Tasks
 from chalicelib.training.ecs_runner import EcsRunner, failure_of, task_seconds
 from tests.deploy.conftest import load_event

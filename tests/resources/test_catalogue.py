@@ -8,7 +8,7 @@ import botocore.session
 import pytest
 
 from chalicelib.errors import ResourceNotFoundException
-from chalicelib.resources import catalogue
+from chalicelib.records import recipe_catalogue as catalogue
 
 MODEL = botocore.session.get_session().get_service_model("personalize")
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
-from chalicelib.resources import kinds
+from chalicelib.records import kinds
 from chalicelib.serving.model_cache import Deployed
 from chalicelib.serving.provider import RuntimeProvider
 from chalicelib.wire.gateway import RequestContext

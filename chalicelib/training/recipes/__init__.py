@@ -27,6 +27,9 @@ _MODULES = {
 }
 
 META_FILE = "model.json"
+# Recipes whose models can fold in new items without retraining (trainingMode UPDATE,
+# automatic updates).
+UPDATABLE = ("aws-user-personalization", "aws-user-personalization-v2")
 
 
 def recipe_name(recipe_arn: str) -> str:

@@ -1,7 +1,7 @@
 """The predefined catalogue AWS returns: ListRecipes, DescribeRecipe, DescribeAlgorithm and
 DescribeFeatureTransformation, plus the defaults the trainer starts from.
 
-The data lives in catalogue_data.json (recipes -> algorithm + feature transformation); this
+The data lives in recipe_catalogue.json (recipes -> algorithm + feature transformation); this
 module only shapes it into botocore's output shapes (RecipeSummary, Recipe, Algorithm,
 FeatureTransformation), with timestamps as timezone-aware UTC datetimes.
 """
@@ -18,7 +18,7 @@ from chalicelib.errors import ResourceNotFoundException
 RECIPE_PREFIX = "arn:aws:personalize:::recipe/"
 ALGORITHM_PREFIX = "arn:aws:personalize:::algorithm/"
 FEATURE_TRANSFORMATION_PREFIX = "arn:aws:personalize:::feature-transformation/"
-DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalogue_data.json")
+DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "recipe_catalogue.json")
 ACTIVE = "ACTIVE"
 
 

@@ -1,28 +1,23 @@
-"""Resource records and their lifecycle, shared by every resource family.
+"""Resource records over the store, shared by every resource family: create, read (with
+each kind's lifecycle applied on the way: chalicelib/records/lifecycle.py), change, list.
 
-Statuses are AWS's: CREATE PENDING -> CREATE IN_PROGRESS -> ACTIVE (or CREATE FAILED),
-DELETE PENDING -> gone. Resources with no real work behind them (dataset groups, schemas,
-filters, ...) settle to ACTIVE `settle_seconds` after creation, and deleted ones vanish
-as long after deletion. Settling happens when a record is read, so it needs no
-background thread, works the same in Lambda, and survives restarts.
+Every reader and writer of records goes through a Registry, never the raw store, so a
+record is always seen with its status brought up to date.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from chalicelib.errors import (ResourceAlreadyExistsException, ResourceInUseException,
                                ResourceNotFoundException)
+from chalicelib.records.arns import make_arn
+from chalicelib.records.lifecycle import (  # noqa: F401  (statuses: the record core's)
+    ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS, CREATE_PENDING, CREATE_STOPPED,
+    CREATE_STOPPING, DELETE_PENDING, DELETION, SETTLING, UPDATE_IN_PROGRESS, UPDATE_PENDING,
+    Timed, Work, live)
 from chalicelib.storage.base import AlreadyExists, ResourceStore
-from chalicelib.resources.arns import make_arn
-
-CREATE_PENDING, CREATE_IN_PROGRESS = "CREATE PENDING", "CREATE IN_PROGRESS"
-ACTIVE, CREATE_FAILED = "ACTIVE", "CREATE FAILED"
-CREATE_STOPPING, CREATE_STOPPED = "CREATE STOPPING", "CREATE STOPPED"
-DELETE_PENDING = "DELETE PENDING"
-UPDATE_PENDING, UPDATE_IN_PROGRESS = "UPDATE PENDING", "UPDATE IN_PROGRESS"
-_SETTLING = (CREATE_PENDING, CREATE_IN_PROGRESS, UPDATE_PENDING, UPDATE_IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -31,6 +26,8 @@ class Kind:
     label: str         # for messages: 'Dataset group'
     arn_field: str     # the ARN's member name in shapes: 'datasetGroupArn'
     store_kind: str = ""  # where records are kept, when the ARN type is shared (versions)
+    # How its records move (declared per kind in chalicelib/records/kinds.py).
+    lifecycle: Timed | Work = field(default=SETTLING, compare=False)
 
     @property
     def key(self) -> str:
@@ -46,16 +43,20 @@ class Registry:
 
     # -- create ---------------------------------------------------------------------
     def create(self, kind: Kind, arn_prefix: str, name: str, doc: dict, *,
-               settles: bool = True, status: str = CREATE_PENDING,
-               tags: list | None = None, arn_name: str | None = None) -> dict:
+               status: str | None = None, tags: list | None = None,
+               arn_name: str | None = None) -> dict:
         """Store a new record named `name` (its ARN ends in `arn_name`, by default the
-        name); ResourceAlreadyExistsException if that ARN is taken."""
+        name) in its lifecycle's first status (or `status`: records made ready-made);
+        ResourceAlreadyExistsException if that ARN is taken."""
         arn = make_arn(arn_prefix, kind.arn_type, arn_name or name)
         now = self.clock()
-        record = {"name": name, kind.arn_field: arn, "status": status,
+        lifecycle = kind.lifecycle
+        first = lifecycle.pending if isinstance(lifecycle, Work) else \
+            CREATE_PENDING if lifecycle.steps else ACTIVE
+        record = {"name": name, kind.arn_field: arn, "status": status or first,
                   "creationDateTime": now, "lastUpdatedDateTime": now, **doc}
-        if settles:
-            record["_settleAt"] = now + self.settle_seconds
+        if lifecycle is SETTLING and status is None:
+            SETTLING.begin(record, record["status"], now, self.settle_seconds)
         if tags:
             record["_tags"] = tags
         for attempt in range(2):
@@ -89,34 +90,44 @@ class Registry:
 
     def list(self, kind: Kind, arn_prefix: str,
              where: Callable[[dict], bool] | None = None) -> list[dict]:
+        """One account's records of a kind (`arn_prefix`: 'arn:aws:personalize:<region>:
+        <account>')."""
+        return self._listed(kind, self.store.list(kind.key, arn_prefix + ":"), where)
+
+    def list_all(self, kind: Kind, where: Callable[[dict], bool] | None = None) -> list[dict]:
+        """Every account's records of a kind: for the process's own housekeeping (resuming
+        work after a restart, automatic updates), never for an API answer."""
+        return self._listed(kind, self.store.list(kind.key), where)
+
+    def _listed(self, kind: Kind, found, where) -> list[dict]:
         docs = []
-        for doc in self.store.list(kind.key, arn_prefix + ":"):
+        for doc in found:
             doc = self._settled(kind, doc[kind.arn_field], doc)
             if doc is not None and (where is None or where(doc)):
                 docs.append(doc)
         return docs
 
     def _settled(self, kind: Kind, arn: str, doc: dict) -> dict | None:
+        """The record with the time-driven steps that are due taken (deleted: gone)."""
         now = self.clock()
-        if doc["status"] == DELETE_PENDING and now >= doc.get("_goneAt", now):
+        if DELETION.due(doc, now, default=now):
             self.store.delete(kind.key, arn)
             return None
-        if doc["status"] in _SETTLING and now >= doc.get("_settleAt", float("inf")):
-            def settle(current):
-                if current["status"] not in _SETTLING or "_settleAt" not in current:
-                    return None
-                current["status"] = ACTIVE
-                current["lastUpdatedDateTime"] = current.pop("_settleAt")
-                return current
-            return self.store.update(kind.key, arn, settle)
+        if SETTLING.due(doc, now):
+            return self.store.update(
+                kind.key, arn, lambda current: SETTLING.advance(current, now,
+                                                                self.settle_seconds))
         return doc
 
     # -- change ---------------------------------------------------------------------
-    def update(self, kind: Kind, arn: str, change: Callable[[dict], None]) -> dict:
-        """Apply `change` (mutating the doc) atomically; stamps lastUpdatedDateTime."""
+    def update(self, kind: Kind, arn: str, change: Callable[[dict], None], *,
+               stamp: bool = True) -> dict:
+        """Apply `change` (mutating the doc) atomically; stamps lastUpdatedDateTime unless
+        `stamp` is false (bookkeeping a client does not see as an update)."""
         def apply(doc):
             change(doc)
-            doc["lastUpdatedDateTime"] = self.clock()
+            if stamp:
+                doc["lastUpdatedDateTime"] = self.clock()
             return doc
         doc = self.store.update(kind.key, arn, apply)
         if doc is None:
@@ -125,15 +136,19 @@ class Registry:
 
     def settle_later(self, doc: dict, status: str) -> None:
         """Put a record into a transient status that settles to ACTIVE by itself."""
-        doc["status"] = status
-        doc["_settleAt"] = self.clock() + self.settle_seconds
+        SETTLING.begin(doc, status, self.clock(), self.settle_seconds)
+
+    def begin(self, doc: dict, steps: Timed, status: str) -> None:
+        """Put a record into a transient status of `steps` (inside an update)."""
+        steps.begin(doc, status, self.clock(), self.settle_seconds)
 
     def delete(self, kind: Kind, arn: str) -> None:
         """Asynchronous delete: DELETE PENDING now, gone `settle_seconds` later."""
-        def mark(doc):
-            doc["status"] = DELETE_PENDING
-            doc["_goneAt"] = self.clock() + self.settle_seconds
-        self.update(kind, arn, mark)
+        self.update(kind, arn, lambda doc: self.begin(doc, DELETION, DELETE_PENDING))
+
+    def remove(self, kind: Kind, arn: str) -> None:
+        """Synchronous delete: gone now (kinds AWS deletes at once, like schemas)."""
+        self.store.delete(kind.key, arn)
 
     def is_live(self, doc: dict) -> bool:
-        return doc["status"] != DELETE_PENDING
+        return live(doc)

@@ -1,0 +1,1 @@
+"""The record core: kinds, ARNs, the registry over the store, lifecycles, pagination."""
