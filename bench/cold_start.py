@@ -55,9 +55,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.encoder == "hashed":
         os.environ["PERSONALIZE_TEXT_ENCODER"] = "hashed"
-    from chalicelib.training.data import (CATEGORICAL, ID, NUMERICAL, TEXTUAL, Table,
-                                          TrainingData)
-    from chalicelib.training.recipes import get_recipe
+    from chalicelib.models.data import (CATEGORICAL, ID, NUMERICAL, TEXTUAL, Table,
+                                        TrainingData)
+    from chalicelib.models import get_recipe
 
     ratings, ids, titles, genre_values, years = load_movielens()
     rng = np.random.default_rng(args.seed)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chalicelib.training.data import TrainingData
+from chalicelib.models.data import TrainingData
 
 DATA = Path("/work/shared/data")
 DATASETS = ("ml-100k", "amazon-video-games")

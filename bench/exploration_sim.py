@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PERSONALIZE_TEXT_ENCODER", "hashed")
 
-from chalicelib.training.data import CATEGORICAL, ID, TIMESTAMP, Table, TrainingData  # noqa: E402
-from chalicelib.training.recipes import get_recipe  # noqa: E402
+from chalicelib.models.data import CATEGORICAL, ID, TIMESTAMP, Table, TrainingData  # noqa: E402
+from chalicelib.models import get_recipe  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 T0 = 1_750_000_000.0

@@ -41,7 +41,7 @@ MAX_SEQUENCE = 50  # RecBole's history window (MAX_ITEM_LIST_LENGTH)
 # --- our recipes ----------------------------------------------------------------------------
 
 def run_ours(model_key: str, split, cases: list[TestCase], epochs: int, max_steps: int):
-    from chalicelib.training.recipes import get_recipe
+    from chalicelib.models import get_recipe
     recipe = get_recipe(OURS[model_key])
     params = {"epochs": str(epochs), "max_steps": str(max_steps)} \
         if model_key == "user-personalization" else {}

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import datasets  # noqa: E402  (bench/datasets.py)
 from serving_setup import print_table, save  # noqa: E402
-from chalicelib.training.recipes.user_personalization import RECIPE, scoring  # noqa: E402
+from chalicelib.models.user_personalization import RECIPE, scoring  # noqa: E402
 
 
 def top(model, user, history, retrieval: bool) -> list[str]:

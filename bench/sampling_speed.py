@@ -20,8 +20,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.training.recipes.user_personalization import (  # noqa: E402
-    SequenceNetwork, Settings, Trainer, WindowBuilder)
+from chalicelib.models.user_personalization import (  # noqa: E402
+    SequenceNetwork, TrainingSettings, Trainer, WindowBuilder)
 
 RESULTS = ROOT / "bench" / "results" / "sampling_speed.json"
 
@@ -37,9 +37,10 @@ def zipf_sequences(vocabulary: int, users: int, length: int, seed: int):
 
 
 def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, seed: int = 0):
-    settings = Settings.parse({"hidden_dimension": str(dim), "batch_size": str(batch),
-                               "softmax": softmax, "epochs": "1000", "max_steps": str(steps),
-                               "log_every_steps": "1000000", "id_dropout": "0"})
+    settings = TrainingSettings.parse({
+        "hidden_dimension": str(dim), "batch_size": str(batch), "softmax": softmax,
+        "epochs": "1000", "max_steps": str(steps), "log_every_steps": "1000000",
+        "id_dropout": "0"})
     users = max(steps * batch + batch, 64)
     user_codes, items, stamps, counts = zipf_sequences(vocabulary, users, settings.bptt + 1, seed)
     hard = np.full((len(items), 0), -1, dtype=np.int64)

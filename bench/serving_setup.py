@@ -145,9 +145,9 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
     from chalicelib.backend import build_backend
     from chalicelib.config import Settings
     from chalicelib.records import kinds
-    from chalicelib.training.data import Table, TrainingData
+    from chalicelib.models.data import Table, TrainingData
     from chalicelib.deployment import write_deployment
-    from chalicelib.training.recipes import get_recipe
+    from chalicelib.models import get_recipe
 
     tag = tag or f"b{n_items}-{uuid.uuid4().hex[:6]}"
     personalize = endpoint.client("personalize")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.backend import Backend
-from chalicelib.events.provider import EventsProvider
+from chalicelib.ingestion.provider import EventsProvider
 from chalicelib.resources.provider import PersonalizeProvider
 from chalicelib.serving.provider import RuntimeProvider
 from chalicelib.wire.gateway import Gateway

@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.training.recipes import load_model, save_model
-from chalicelib.training.recipes.base import Model
+from chalicelib.models import load_model, save_model
+from chalicelib.models.base import Model
 
 HISTORY_FILE = "histories.json"
 HISTORY_LENGTH = 100   # items per user kept from the training data

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.events.provider import EventsProvider            # noqa: E402
+from chalicelib.ingestion.provider import EventsProvider            # noqa: E402
 from chalicelib.resources.provider import PersonalizeProvider    # noqa: E402
 from chalicelib.serving.provider import RuntimeProvider          # noqa: E402
 from chalicelib.wire.gateway import method_name                  # noqa: E402

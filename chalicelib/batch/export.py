@@ -10,7 +10,7 @@ import io
 
 from chalicelib.batch.jobs import folder, run_job, write_text
 from chalicelib.datasets.reader import dataset_schema, imported_files
-from chalicelib.events.provider import ACTION_INTERACTIONS_SUFFIX
+from chalicelib.ingestion.provider import ACTION_INTERACTIONS_SUFFIX
 from chalicelib.records import kinds
 
 PART_NAME = "part-00000.csv"

@@ -33,8 +33,8 @@ STOP_PENDING, STOP_IN_PROGRESS, INACTIVE = "STOP PENDING", "STOP IN_PROGRESS", "
 START_PENDING, START_IN_PROGRESS = "START PENDING", "START IN_PROGRESS"
 
 
-def live(doc: dict) -> bool:
-    """Not being deleted."""
+def not_deleted(doc: dict) -> bool:
+    """Not DELETE PENDING ("live" in this code base means events since training)."""
     return doc["status"] != DELETE_PENDING
 
 

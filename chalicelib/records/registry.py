@@ -16,7 +16,7 @@ from chalicelib.records.arns import make_arn
 from chalicelib.records.lifecycle import (  # noqa: F401  (statuses: the record core's)
     ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS, CREATE_PENDING, CREATE_STOPPED,
     CREATE_STOPPING, DELETE_PENDING, DELETION, SETTLING, UPDATE_IN_PROGRESS, UPDATE_PENDING,
-    Timed, Work, live)
+    Timed, Work)
 from chalicelib.storage.base import AlreadyExists, ResourceStore
 
 
@@ -149,6 +149,3 @@ class Registry:
     def remove(self, kind: Kind, arn: str) -> None:
         """Synchronous delete: gone now (kinds AWS deletes at once, like schemas)."""
         self.store.delete(kind.key, arn)
-
-    def is_live(self, doc: dict) -> bool:
-        return live(doc)

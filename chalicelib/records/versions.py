@@ -6,7 +6,7 @@ from chalicelib.errors import ResourceNotFoundException
 from chalicelib.records import kinds
 from chalicelib.records.lifecycle import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
                                           CREATE_PENDING, RECOMMENDER_START_STOP, TRAINING,
-                                          live)
+                                          not_deleted)
 
 RUNNING = TRAINING.unfinished   # CREATE PENDING, CREATE IN_PROGRESS, CREATE STOPPING
 
@@ -37,7 +37,7 @@ def finish_version(registry, arn: str, status: str, failure: str | None = None,
 def synced_recommender(registry, doc: dict | None) -> dict | None:
     """The recommender with its status brought up to date: while it is created it follows
     its model's training; Start/Stop move on by time."""
-    if doc is None or not live(doc):
+    if doc is None or not not_deleted(doc):
         return doc
     status = doc["status"]
     if status in (CREATE_PENDING, CREATE_IN_PROGRESS):

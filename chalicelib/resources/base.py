@@ -6,10 +6,10 @@ from typing import Callable
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
 from chalicelib.records.arns import arn_type
 from chalicelib.records.pagination import page
-from chalicelib.records.lifecycle import live
+from chalicelib.records.lifecycle import not_deleted
 from chalicelib.records.registry import Kind, Registry
 
-__all__ = ["OperationsBase", "live"]
+__all__ = ["OperationsBase", "not_deleted"]
 
 
 class OperationsBase:
@@ -28,15 +28,15 @@ class OperationsBase:
 
     def _list_in(self, kind: Kind, ctx, key: str, next_token: str | None,
                  max_results: int | None, field: str, value: str | None, *,
-                 live_only: bool = False) -> dict:
+                 skip_deleted: bool = False) -> dict:
         """`_list` of the records whose `field` is `value` (all of them when `value` is
-        None, as when a List request leaves its parent ARN out); with `live_only`, records
+        None, as when a List request leaves its parent ARN out); with `skip_deleted`, records
         being deleted are left out too."""
         def where(doc: dict) -> bool:
             return ((value is None or doc.get(field) == value)
-                    and (not live_only or live(doc)))
+                    and (not skip_deleted or not_deleted(doc)))
         return self._list(kind, ctx, key, next_token, max_results,
-                          where if value is not None or live_only else None)
+                          where if value is not None or skip_deleted else None)
 
     def _create_job(self, kind: Kind, ctx, name: str, doc: dict,
                     submit: Callable[[str], None], tags: list | None = None,
@@ -54,6 +54,6 @@ class OperationsBase:
         if arn_type(arn) != kind.arn_type:
             raise InvalidInputException(f"{arn} is not a valid {kind.label.lower()} ARN.")
         doc = self.registry.find(kind, arn)
-        if doc is None or not self.registry.is_live(doc):
+        if doc is None or not not_deleted(doc):
             raise ResourceNotFoundException(f"Resource Arn {arn} does not exist.")
         return doc

@@ -9,7 +9,7 @@ from chalicelib.errors import InvalidInputException
 from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase
 from chalicelib.resources.campaigns import campaign_config
-from chalicelib.training.recipes import recipe_name
+from chalicelib.models import recipe_name
 
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 500

@@ -9,7 +9,7 @@ from chalicelib.errors import InvalidInputException
 from chalicelib.records import kinds
 from chalicelib.resources.base import OperationsBase
 from chalicelib.resources.batch_inference_jobs import batch_job_fields
-from chalicelib.training.recipes import recipe_name
+from chalicelib.models import recipe_name
 
 
 class BatchSegmentJobOperations(OperationsBase):

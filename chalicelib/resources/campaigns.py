@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib.errors import InvalidInputException
 from chalicelib.records import kinds
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.base import OperationsBase, not_deleted
 from chalicelib.records.registry import UPDATE_PENDING
 
 DEFAULT_EXPLORATION = {"explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}
@@ -48,7 +48,7 @@ class CampaignOperations(OperationsBase):
     def list_campaigns(self, ctx, solutionArn=None, nextToken=None, maxResults=None):
         prefix = f"{solutionArn}/" if solutionArn else None
         where = live if prefix is None else (
-            lambda d: d["solutionVersionArn"].startswith(prefix) and live(d))
+            lambda d: d["solutionVersionArn"].startswith(prefix) and not_deleted(d))
         return self._list(kinds.CAMPAIGN, ctx, "campaigns", nextToken, maxResults, where)
 
     def update_campaign(self, ctx, campaignArn, solutionVersionArn=None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib.errors import ResourceInUseException
 from chalicelib.records import kinds
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.base import OperationsBase, not_deleted
 
 
 class DatasetGroupOperations(OperationsBase):
@@ -26,7 +26,7 @@ class DatasetGroupOperations(OperationsBase):
                      kinds.RECOMMENDER, kinds.METRIC_ATTRIBUTION):
             children = self.registry.list(
                 kind, ctx.arn_prefix,
-                lambda d: d.get("datasetGroupArn") == datasetGroupArn and live(d))
+                lambda d: d.get("datasetGroupArn") == datasetGroupArn and not_deleted(d))
             if children:
                 raise ResourceInUseException(
                     f"Dataset group {datasetGroupArn} still has "

@@ -40,7 +40,7 @@ class DatasetOperations(OperationsBase):
 
     def list_datasets(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
         return self._list_in(kinds.DATASET, ctx, "datasets", nextToken, maxResults,
-                             "datasetGroupArn", datasetGroupArn, live_only=True)
+                             "datasetGroupArn", datasetGroupArn, skip_deleted=True)
 
     def update_dataset(self, ctx, datasetArn, schemaArn):
         dataset = self.registry.get_active(kinds.DATASET, datasetArn)

@@ -5,7 +5,7 @@ import uuid
 
 from chalicelib.errors import ResourceAlreadyExistsException
 from chalicelib.records import kinds
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.base import OperationsBase, not_deleted
 
 
 class EventTrackerOperations(OperationsBase):
@@ -13,7 +13,7 @@ class EventTrackerOperations(OperationsBase):
         self._parent(kinds.DATASET_GROUP, datasetGroupArn)
         existing = self.registry.list(
             kinds.EVENT_TRACKER, ctx.arn_prefix,
-            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
+            lambda d: d["datasetGroupArn"] == datasetGroupArn and not_deleted(d))
         if existing:  # AWS allows one event tracker per dataset group
             raise ResourceAlreadyExistsException(
                 f"Dataset group {datasetGroupArn} already has an event tracker: "
@@ -30,7 +30,7 @@ class EventTrackerOperations(OperationsBase):
     def list_event_trackers(self, ctx, datasetGroupArn=None, nextToken=None,
                             maxResults=None):
         return self._list_in(kinds.EVENT_TRACKER, ctx, "eventTrackers", nextToken, maxResults,
-                             "datasetGroupArn", datasetGroupArn, live_only=True)
+                             "datasetGroupArn", datasetGroupArn, skip_deleted=True)
 
     def delete_event_tracker(self, ctx, eventTrackerArn):
         self.registry.get(kinds.EVENT_TRACKER, eventTrackerArn)

@@ -58,7 +58,7 @@ class FilterOperations(OperationsBase):
 
     def list_filters(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
         return self._list_in(kinds.FILTER, ctx, "Filters", nextToken, maxResults,
-                             "datasetGroupArn", datasetGroupArn, live_only=True)
+                             "datasetGroupArn", datasetGroupArn, skip_deleted=True)
 
     def delete_filter(self, ctx, filterArn):
         self.registry.get(kinds.FILTER, filterArn)

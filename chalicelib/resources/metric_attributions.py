@@ -8,7 +8,7 @@ from chalicelib.datasets.reader import group_fields
 from chalicelib.errors import (InvalidInputException, LimitExceededException,
                                ResourceAlreadyExistsException, ResourceInUseException)
 from chalicelib.records import kinds
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.base import OperationsBase, not_deleted
 from chalicelib.records.pagination import page
 from chalicelib.records.registry import ACTIVE, UPDATE_PENDING
 
@@ -66,7 +66,7 @@ class MetricAttributionOperations(OperationsBase):
         self._parent(kinds.DATASET_GROUP, datasetGroupArn)
         existing = self.registry.list(
             kinds.METRIC_ATTRIBUTION, ctx.arn_prefix,
-            lambda d: d["datasetGroupArn"] == datasetGroupArn and live(d))
+            lambda d: d["datasetGroupArn"] == datasetGroupArn and not_deleted(d))
         if existing:   # AWS allows one per dataset group
             raise ResourceAlreadyExistsException(
                 f"Dataset group {datasetGroupArn} already has metric attribution "
@@ -85,7 +85,7 @@ class MetricAttributionOperations(OperationsBase):
     def list_metric_attributions(self, ctx, datasetGroupArn=None, nextToken=None,
                                  maxResults=None):
         return self._list_in(kinds.METRIC_ATTRIBUTION, ctx, "metricAttributions", nextToken,
-                             maxResults, "datasetGroupArn", datasetGroupArn, live_only=True)
+                             maxResults, "datasetGroupArn", datasetGroupArn, skip_deleted=True)
 
     def list_metric_attribution_metrics(self, ctx, metricAttributionArn=None,
                                         nextToken=None, maxResults=None):

@@ -89,7 +89,7 @@ class RecommenderOperations(OperationsBase):
 
     def list_recommenders(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
         result = self._list_in(kinds.RECOMMENDER, ctx, "recommenders", nextToken, maxResults,
-                               "datasetGroupArn", datasetGroupArn, live_only=True)
+                               "datasetGroupArn", datasetGroupArn, skip_deleted=True)
         result["recommenders"] = [synced_recommender(self.registry, d)
                                   for d in result["recommenders"]]
         return result

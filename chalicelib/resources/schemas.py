@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib.datasets.schema import parse_schema
 from chalicelib.errors import ResourceInUseException
 from chalicelib.records import kinds
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.base import OperationsBase, not_deleted
 
 
 class SchemaOperations(OperationsBase):
@@ -23,7 +23,7 @@ class SchemaOperations(OperationsBase):
     def delete_schema(self, ctx, schemaArn):
         self.registry.get(kinds.SCHEMA, schemaArn)
         users = self.registry.list(kinds.DATASET, ctx.arn_prefix,
-                                   lambda d: d["schemaArn"] == schemaArn and live(d))
+                                   lambda d: d["schemaArn"] == schemaArn and not_deleted(d))
         if users:
             raise ResourceInUseException(
                 f"Schema {schemaArn} is used by dataset {users[0]['datasetArn']}.")

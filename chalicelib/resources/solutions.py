@@ -6,12 +6,12 @@ import uuid
 from chalicelib.errors import InvalidInputException, ResourceInUseException
 from chalicelib.records import kinds
 from chalicelib.records.arns import arn_name
-from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.base import OperationsBase, not_deleted
 from chalicelib.records.recipe_catalogue import describe_recipe
 from chalicelib.records.registry import (ACTIVE, CREATE_IN_PROGRESS, CREATE_PENDING,
                                          CREATE_STOPPING)
 from chalicelib.records.versions import RUNNING, version_summary
-from chalicelib.training.recipes import UPDATABLE, implemented_recipes, recipe_name
+from chalicelib.models import UPDATABLE, implemented_recipes, recipe_name
 
 DEFAULT_RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
 TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
@@ -43,7 +43,7 @@ class SolutionOperations(OperationsBase):
 
     def list_solutions(self, ctx, datasetGroupArn=None, nextToken=None, maxResults=None):
         return self._list_in(kinds.SOLUTION, ctx, "solutions", nextToken, maxResults,
-                             "datasetGroupArn", datasetGroupArn, live_only=True)
+                             "datasetGroupArn", datasetGroupArn, skip_deleted=True)
 
     def delete_solution(self, ctx, solutionArn):
         self.registry.get(kinds.SOLUTION, solutionArn)
@@ -53,7 +53,7 @@ class SolutionOperations(OperationsBase):
         version_arns = {v["solutionVersionArn"] for v in versions}
         campaigns = self.registry.list(
             kinds.CAMPAIGN, ctx.arn_prefix,
-            lambda d: d["solutionVersionArn"] in version_arns and live(d))
+            lambda d: d["solutionVersionArn"] in version_arns and not_deleted(d))
         if campaigns:
             raise ResourceInUseException(
                 f"Solution {solutionArn} is used by campaign {campaigns[0]['campaignArn']}.")

@@ -16,7 +16,7 @@ from chalicelib.deployment import replace_deployment
 from chalicelib.records import kinds
 from chalicelib.records.registry import ACTIVE
 from chalicelib.training.data_loading import load_training_data
-from chalicelib.training.recipes import UPDATABLE, get_recipe, load_model, recipe_name
+from chalicelib.models import UPDATABLE, get_recipe, load_model, recipe_name
 
 log = logging.getLogger(__name__)
 

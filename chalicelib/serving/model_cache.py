@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from chalicelib.deployment import read_deployment
 from chalicelib.serving.heap import settle_long_lived
-from chalicelib.training.recipes.base import Model
+from chalicelib.models.base import Model
 
 
 @dataclass

@@ -14,14 +14,15 @@ from chalicelib.datasets.reader import SchemaCache
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
 from chalicelib.filters import FilterContext
 from chalicelib.records import kinds
-from chalicelib.records.lifecycle import ACTIVE, UPDATE_IN_PROGRESS, UPDATE_PENDING, live
+from chalicelib.records.lifecycle import (ACTIVE, UPDATE_IN_PROGRESS, UPDATE_PENDING,
+                                          not_deleted)
 from chalicelib.records.versions import synced_recommender
 from chalicelib.serving import promotions as promos
 from chalicelib.serving.actions import ActionRecommendationOperations
 from chalicelib.serving.catalog import CatalogCache, ItemCatalog
 from chalicelib.serving.filtering import FilterResolver
 from chalicelib.serving.model_cache import Deployed, ModelCache
-from chalicelib.training.recipes import get_recipe
+from chalicelib.models import get_recipe
 
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 500
@@ -67,7 +68,7 @@ class RuntimeProvider(ActionRecommendationOperations):
         """An ACTIVE recommender and its model's solution version."""
         doc = synced_recommender(self.registry,
                                  self.registry.find(kinds.RECOMMENDER, recommender_arn))
-        if doc is None or not live(doc):
+        if doc is None or not not_deleted(doc):
             raise ResourceNotFoundException(f"Recommender {recommender_arn} does not exist.")
         if doc["status"] not in SERVING_STATUSES:
             raise InvalidInputException(

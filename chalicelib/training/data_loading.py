@@ -5,7 +5,7 @@ import numpy as np
 
 from chalicelib.datasets.reader import group_datasets, merge_rows, read_dataset
 from chalicelib.datasets.tables import Table
-from chalicelib.training.data import TrainingData
+from chalicelib.models.data import TrainingData
 
 
 def load_training_data(backend, dataset_group_arn: str) -> tuple[TrainingData, int]:

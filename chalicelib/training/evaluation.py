@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chalicelib.training.data import Table, TrainingData
+from chalicelib.models.data import Table, TrainingData
 
 PERSONALIZE_METRICS = (
     "coverage",

@@ -14,7 +14,7 @@ from typing import Callable
 
 from chalicelib.errors import ResourceNotFoundException
 from chalicelib.records import kinds
-from chalicelib.training.recipes import get_recipe, implemented_recipes, recipe_name
+from chalicelib.models import get_recipe, implemented_recipes, recipe_name
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from chalicelib.records.versions import finish_version
 from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.evaluation import evaluate
 from chalicelib.training.hpo import record_automl, tune_version
-from chalicelib.training.recipes import get_recipe, load_model
+from chalicelib.models import get_recipe, load_model
 
 log = logging.getLogger("chalicelib.training")
 

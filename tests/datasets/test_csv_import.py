@@ -17,7 +17,7 @@ from chalicelib.datasets.csv_import import (DataImportError, InsufficientTrainin
 from chalicelib.datasets.s3_source import iter_s3_lines, parse_s3_url
 from chalicelib.datasets.schema import parse_schema
 from chalicelib.datasets.tables import load_table
-from chalicelib.training.data import Table
+from chalicelib.models.data import Table
 
 INTERACTIONS = parse_schema(json.dumps({"type": "record", "name": "Interactions", "fields": [
     {"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},

@@ -179,3 +179,18 @@ def test_the_checker_sees_circles_hidden_imports_and_imports_up_the_layers():
     assert layer_violations(graph, paths, table) == [
         "pkg/mid.py (pkg/) imports peer/x.py (peer/), which is not in a lower layer",
         "peer/x.py (peer/) imports top.py (top.py), which is not in a lower layer"]
+
+
+def test_the_recipe_contract_keeps_its_old_import_paths():
+    """docs/ARCHITECTURE.md's Recipe/Model contract, as outside harnesses import it."""
+    from chalicelib import models
+    from chalicelib.models import base, data
+    from chalicelib.training.data import Table, TrainingData
+    from chalicelib.training.recipes import get_recipe, load_model, save_model
+    from chalicelib.training.recipes.base import Model, Recipe
+    assert (get_recipe, load_model, save_model) == (models.get_recipe, models.load_model,
+                                                    models.save_model)
+    assert (Model, Recipe, TrainingData, Table) == (base.Model, base.Recipe,
+                                                    data.TrainingData, data.Table)
+    assert get_recipe("aws-popularity-count").name == "aws-popularity-count"
+

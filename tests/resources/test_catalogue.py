@@ -265,6 +265,6 @@ def test_unknown_arn_is_not_found(call, arn):
 
 
 def test_recipes_the_trainer_knows_are_in_the_catalogue():
-    from chalicelib.training.recipes import implemented_recipes
+    from chalicelib.models import implemented_recipes
     names = set(catalogue.recipe_names())
     assert set(implemented_recipes()) <= names

@@ -6,7 +6,7 @@ import pytest
 from chalicelib.datasets.reader import schema_fields
 from chalicelib.datasets.schema import parse_schema
 from chalicelib.errors import InvalidInputException
-from chalicelib.events.provider import event_row, field_name, schema_values
+from chalicelib.ingestion.provider import event_row, field_name, schema_values
 
 SCHEMA = schema_fields(parse_schema(json.dumps({
     "type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",

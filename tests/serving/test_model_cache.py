@@ -6,7 +6,7 @@ import json
 from chalicelib.serving.heap import settle_long_lived
 from chalicelib.serving.model_cache import ModelCache
 from chalicelib.deployment import HISTORY_FILE
-from chalicelib.training.recipes import save_model
+from chalicelib.models import save_model
 from tests.training.test_user_personalization import FAST, sequential_data
 
 
@@ -37,7 +37,7 @@ def test_settle_moves_what_is_alive_to_the_permanent_generation():
 
 
 def test_a_loaded_model_is_frozen(tmp_path):
-    from chalicelib.training.recipes import get_recipe
+    from chalicelib.models import get_recipe
     model = get_recipe("aws-user-personalization").train(sequential_data(), FAST, seed=1)
     directory = tmp_path / "v1"
     save_model(model, directory)

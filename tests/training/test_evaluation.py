@@ -4,12 +4,12 @@ import math
 import numpy as np
 import pytest
 
-from chalicelib.training.data import TrainingData
+from chalicelib.models.data import TrainingData
 from chalicelib.training.evaluation import (PERSONALIZE_METRICS, benchmark_metrics, coverage,
                                             evaluate, ndcg_at_k, personalize_metrics,
                                             precision_at_k, recall_at_k, reciprocal_rank_at_k,
                                             temporal_split)
-from chalicelib.training.recipes import get_recipe
+from chalicelib.models import get_recipe
 
 RANKED = ["a", "b", "c", "d", "e"]
 

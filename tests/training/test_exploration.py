@@ -2,10 +2,10 @@
 import numpy as np
 import torch
 
-from chalicelib.training.data import Table, TrainingData
-from chalicelib.training.exploration import (SECONDS_PER_DAY, ItemStatistics, blend,
-                                             compute_item_statistics, exploration_bonus,
-                                             exploration_distribution)
+from chalicelib.models.data import Table, TrainingData
+from chalicelib.models.exploration import (SECONDS_PER_DAY, ItemStatistics, blend,
+                                           compute_item_statistics, exploration_bonus,
+                                           exploration_distribution)
 
 NOW = 1_700_000_000.0
 

@@ -6,8 +6,8 @@ import pytest
 
 os.environ.setdefault("PERSONALIZE_TEXT_ENCODER", "hashed")
 
-from chalicelib.training.data import CATEGORICAL, ID, Table, TrainingData  # noqa: E402
-from chalicelib.training.recipes import get_recipe, load_model, save_model  # noqa: E402
+from chalicelib.models.data import CATEGORICAL, ID, Table, TrainingData  # noqa: E402
+from chalicelib.models import get_recipe, load_model, save_model  # noqa: E402
 
 NOW = 1_700_000_000.0
 HOUR = 3600.0

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from chalicelib.training.recipes import get_recipe
-from chalicelib.training.recipes.user_personalization import scoring
-from chalicelib.training.retrieval import InnerProductIndex
+from chalicelib.models import get_recipe
+from chalicelib.models.user_personalization import scoring
+from chalicelib.models.retrieval import InnerProductIndex
 from tests.training.test_user_personalization import FAST, NOW, V, sequential_data
 
 

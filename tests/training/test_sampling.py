@@ -2,9 +2,9 @@
 import numpy as np
 import torch
 
-from chalicelib.training.sampling import (AliasSampler, build_alias_table,
-                                          default_num_negatives, full_softmax_loss,
-                                          sampled_softmax_loss, unigram_proposal)
+from chalicelib.models.sampling import (AliasSampler, build_alias_table,
+                                        default_num_negatives, full_softmax_loss,
+                                        sampled_softmax_loss, unigram_proposal)
 
 
 def zipf(size, exponent=1.1):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from chalicelib.training.data import (CATEGORICAL, ID, NUMERICAL, TEXTUAL, TIMESTAMP,
-                                      Table, TrainingData)
-from chalicelib.training.item_features import (ENCODER_ENV, HASH_BUCKETS, FeatureSpec,
-                                               fit_feature_spec, item_feature_matrix,
-                                               nearest_neighbours)
-from chalicelib.training.recipes import get_recipe, load_model, save_model
+from chalicelib.models.data import (CATEGORICAL, ID, NUMERICAL, TEXTUAL, TIMESTAMP,
+                                    Table, TrainingData)
+from chalicelib.models.item_features import (ENCODER_ENV, HASH_BUCKETS, FeatureSpec,
+                                             fit_feature_spec, item_feature_matrix,
+                                             nearest_neighbours)
+from chalicelib.models import get_recipe, load_model, save_model
 
 NOW = 1_700_000_000.0
 DAY = 86400.0
@@ -70,11 +70,12 @@ def test_registered_under_both_names(recipe, model):
 
 
 def test_hyperparameters_parse_as_personalize_passes_them():
-    from chalicelib.training.recipes.user_personalization import Settings
-    settings = Settings.parse({"hidden_dimension": "64", "bptt": "8", "recency_mask": "false"})
+    from chalicelib.models.user_personalization import TrainingSettings
+    settings = TrainingSettings.parse({"hidden_dimension": "64", "bptt": "8",
+                                       "recency_mask": "false"})
     assert (settings.hidden_dimension, settings.bptt, settings.recency_mask) == (64, 8, False)
-    assert Settings.parse({"apply_recency_bias": "false"}).recency_mask is False  # v2 name
-    assert Settings.parse({}).max_percentile == 0.99
+    assert TrainingSettings.parse({"apply_recency_bias": "false"}).recency_mask is False  # v2 name
+    assert TrainingSettings.parse({}).max_percentile == 0.99
 
 
 def test_next_item_hit_rate_beats_popularity(model):
@@ -315,14 +316,14 @@ def test_text_encoder_missing_at_update_time_keeps_the_width(monkeypatch):
 
 
 def test_shifted_windows_predict_every_next_event_once_from_other_boundaries():
-    from chalicelib.training.recipes.user_personalization import Settings, WindowBuilder
+    from chalicelib.models.user_personalization import TrainingSettings, WindowBuilder
     lengths = [1, 5, 17, 40]
     user_codes = np.repeat(np.arange(len(lengths)), lengths)
     rows = np.arange(len(user_codes), dtype=np.int64)  # every event its own item
     stamps = rows.astype(np.float64)
     hard = np.full((len(rows), 0), -1, dtype=np.int64)
     builder = WindowBuilder(user_codes, rows, stamps, hard,
-                            Settings.parse({"bptt": "8", "recency_mask": "false"}))
+                            TrainingSettings.parse({"bptt": "8", "recency_mask": "false"}))
     plain = builder.windows()
     shifted = builder.windows(np.random.default_rng(1))
 

@@ -7,21 +7,20 @@ import time
 import numpy as np
 import torch
 
-from chalicelib.training.data import TrainingData
-from chalicelib.training.exploration import compute_item_statistics
-from chalicelib.training.item_features import (fit_feature_spec,
-                                               item_feature_matrix, nearest_neighbours)
-from chalicelib.training.recipes.base import Log, Model, Recipe, _quiet
-from chalicelib.training.recipes.popularity import catalogue_ids
-from chalicelib.training.recipes.user_personalization.model import (NAME,
-                                                                    UserPersonalizationModel)
-from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
-from chalicelib.training.recipes.user_personalization.sequences import (WindowBuilder,
-                                                                        impression_negatives,
-                                                                        kept_users)
-from chalicelib.training.recipes.user_personalization.settings import (DEFAULT_HYPERPARAMETERS,
-                                                                       Settings)
-from chalicelib.training.recipes.user_personalization.trainer import Trainer
+from chalicelib.models.data import TrainingData
+from chalicelib.models.exploration import compute_item_statistics
+from chalicelib.models.item_features import (fit_feature_spec,
+                                             item_feature_matrix, nearest_neighbours)
+from chalicelib.models.base import Log, Model, Recipe, _quiet, known_item_ids
+from chalicelib.models.user_personalization.model import (NAME,
+                                                          UserPersonalizationModel)
+from chalicelib.models.user_personalization.network import SequenceNetwork
+from chalicelib.models.user_personalization.sequences import (WindowBuilder,
+                                                              impression_negatives,
+                                                              kept_users)
+from chalicelib.models.user_personalization.settings import (DEFAULT_HYPERPARAMETERS,
+                                                             TrainingSettings)
+from chalicelib.models.user_personalization.trainer import Trainer
 
 NEIGHBOURS = 10  # metadata neighbours averaged to initialise a new item's ID embedding
 
@@ -59,9 +58,9 @@ class UserPersonalizationRecipe(Recipe):
 
     def train(self, data: TrainingData, hyperparameters: dict[str, str], seed: int = 0,
               log: Log = _quiet) -> UserPersonalizationModel:
-        settings = Settings.parse(hyperparameters)
+        settings = TrainingSettings.parse(hyperparameters)
         torch.manual_seed(seed)
-        item_ids = catalogue_ids(data)
+        item_ids = known_item_ids(data)
         index = {item: row for row, item in enumerate(item_ids)}
         spec = fit_feature_spec(data.items)
         features = torch.from_numpy(item_feature_matrix(spec, data.items, item_ids))
@@ -95,7 +94,7 @@ class UserPersonalizationRecipe(Recipe):
         """Add new items (ID rows from metadata neighbours), refresh statistics; the GRU,
         W and the existing item rows stay exactly as trained."""
         assert isinstance(model, UserPersonalizationModel)
-        new_ids = [i for i in catalogue_ids(data) if i not in model.index]
+        new_ids = [i for i in known_item_ids(data) if i not in model.index]
         item_ids = model.item_ids + new_ids
         index = {item: row for row, item in enumerate(item_ids)}
         old_size, settings = len(model.item_ids), model.settings

@@ -7,20 +7,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from chalicelib.training.recipes.base import Log
-from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
-from chalicelib.training.recipes.user_personalization.sequences import WindowBuilder
-from chalicelib.training.recipes.user_personalization.settings import Settings
-from chalicelib.training.sampling import (FULL_SOFTMAX_BELOW, AliasSampler,
-                                          default_num_negatives, full_softmax_loss,
-                                          sampled_softmax_loss, unigram_proposal)
+from chalicelib.models.base import Log
+from chalicelib.models.user_personalization.network import SequenceNetwork
+from chalicelib.models.user_personalization.sequences import WindowBuilder
+from chalicelib.models.user_personalization.settings import TrainingSettings
+from chalicelib.models.sampling import (FULL_SOFTMAX_BELOW, AliasSampler,
+                                        default_num_negatives, full_softmax_loss,
+                                        sampled_softmax_loss, unigram_proposal)
 
 
 class Trainer:
     """One training run: windows in, fitted SequenceNetwork out."""
 
     def __init__(self, network: SequenceNetwork, features: torch.Tensor, counts: np.ndarray,
-                 settings: Settings, seed: int, log: Log):
+                 settings: TrainingSettings, seed: int, log: Log):
         self.network, self.features, self.settings, self.log = network, features, settings, log
         self.num_items = len(counts)
         self.generator = torch.Generator().manual_seed(seed)

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from chalicelib.training.data import CATEGORICAL, NUMERICAL, TEXTUAL, Table
+from chalicelib.models.data import CATEGORICAL, NUMERICAL, TEXTUAL, Table
 
 log = logging.getLogger(__name__)
 

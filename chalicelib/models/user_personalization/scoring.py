@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from chalicelib.training.exploration import (ItemStatistics, exploration_bonus,
-                                             exploration_distribution)
-from chalicelib.training.retrieval import InnerProductIndex
+from chalicelib.models.exploration import (ItemStatistics, exploration_bonus,
+                                           exploration_distribution)
+from chalicelib.models.retrieval import InnerProductIndex
 
 RETRIEVAL_FROM = 100_000
 RETRIEVAL_BUDGET = 16_384    # items scored exactly per request above RETRIEVAL_FROM

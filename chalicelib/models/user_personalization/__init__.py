@@ -13,17 +13,17 @@ histories, excludes the user's own history, applies the filter mask and spends a
 the slots on exploration (exploration.py). `update` folds in new items and refreshes the
 statistics without touching the GRU.
 """
-from chalicelib.training.recipes.user_personalization.model import (  # noqa: F401
+from chalicelib.models.user_personalization.model import (  # noqa: F401
     NAME, UserPersonalizationModel)
-from chalicelib.training.recipes.user_personalization.network import SequenceNetwork  # noqa: F401
-from chalicelib.training.recipes.user_personalization.recipe import (  # noqa: F401
+from chalicelib.models.user_personalization.network import SequenceNetwork  # noqa: F401
+from chalicelib.models.user_personalization.recipe import (  # noqa: F401
     RECIPE, UserPersonalizationRecipe)
-from chalicelib.training.recipes.user_personalization.sequences import (  # noqa: F401
+from chalicelib.models.user_personalization.sequences import (  # noqa: F401
     WindowBuilder, Windows, build_windows)
-from chalicelib.training.recipes.user_personalization.settings import (  # noqa: F401
-    DEFAULT_HYPERPARAMETERS, Settings)
-from chalicelib.training.recipes.user_personalization.trainer import Trainer  # noqa: F401
+from chalicelib.models.user_personalization.settings import (  # noqa: F401
+    DEFAULT_HYPERPARAMETERS, TrainingSettings)
+from chalicelib.models.user_personalization.trainer import Trainer  # noqa: F401
 
-__all__ = ["NAME", "RECIPE", "DEFAULT_HYPERPARAMETERS", "Settings", "SequenceNetwork",
-           "Trainer", "UserPersonalizationModel", "UserPersonalizationRecipe", "WindowBuilder",
-           "Windows", "build_windows"]
+__all__ = ["NAME", "RECIPE", "DEFAULT_HYPERPARAMETERS", "TrainingSettings",
+           "SequenceNetwork", "Trainer", "UserPersonalizationModel",
+           "UserPersonalizationRecipe", "WindowBuilder", "Windows", "build_windows"]

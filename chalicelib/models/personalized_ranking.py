@@ -10,11 +10,11 @@ best guess, in full.
 """
 from __future__ import annotations
 
-from chalicelib.training.data import TrainingData
-from chalicelib.training.recipes.base import Log, Model, Scored, _quiet
-from chalicelib.training.recipes.user_personalization import (DEFAULT_HYPERPARAMETERS,
-                                                              UserPersonalizationModel,
-                                                              UserPersonalizationRecipe)
+from chalicelib.models.data import TrainingData
+from chalicelib.models.base import Log, Model, Scored, _quiet
+from chalicelib.models.user_personalization import (DEFAULT_HYPERPARAMETERS,
+                                                    UserPersonalizationModel,
+                                                    UserPersonalizationRecipe)
 
 NAME = "aws-personalized-ranking"
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from chalicelib.training.recipes.user_personalization.settings import Settings
+from chalicelib.models.user_personalization.settings import TrainingSettings
 
 
-def kept_users(user_codes: np.ndarray, settings: Settings) -> np.ndarray:
+def kept_users(user_codes: np.ndarray, settings: TrainingSettings) -> np.ndarray:
     """Boolean per event: its user's history length lies within the percentile bounds."""
     _, inverse, counts = np.unique(user_codes, return_inverse=True, return_counts=True)
     low = np.quantile(counts, min(max(settings.min_percentile, 0.0), 1.0))
@@ -68,7 +68,7 @@ class WindowBuilder:
     """
 
     def __init__(self, user_codes: np.ndarray, rows: np.ndarray, stamps: np.ndarray,
-                 hard: np.ndarray, settings: Settings):
+                 hard: np.ndarray, settings: TrainingSettings):
         order = np.lexsort((stamps, user_codes))
         self.users, self.items = user_codes[order], rows[order]
         self.hard, self.length = hard[order], settings.bptt
@@ -118,6 +118,6 @@ class WindowBuilder:
 
 
 def build_windows(user_codes: np.ndarray, rows: np.ndarray, stamps: np.ndarray,
-                  hard: np.ndarray, settings: Settings) -> Windows:
+                  hard: np.ndarray, settings: TrainingSettings) -> Windows:
     """Each user's events in consecutive `bptt`-long windows from their first event."""
     return WindowBuilder(user_codes, rows, stamps, hard, settings).windows()

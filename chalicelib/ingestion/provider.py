@@ -19,7 +19,7 @@ from chalicelib.errors import (InvalidInputException, ResourceInUseException,
                                ResourceNotFoundException)
 from chalicelib.datasets import changes
 from chalicelib.records import kinds
-from chalicelib.records.lifecycle import live
+from chalicelib.records.lifecycle import not_deleted
 
 # Fields set from the request's own members, never from properties.
 _EVENT_MEMBER_FIELDS = {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE",
@@ -149,7 +149,8 @@ class EventsProvider:
             return hit[1]
         # Across accounts: the tracking id alone names the tracker.
         trackers = self.registry.list_all(
-            kinds.EVENT_TRACKER, lambda doc: doc["trackingId"] == tracking_id and live(doc))
+            kinds.EVENT_TRACKER,
+            lambda doc: doc["trackingId"] == tracking_id and not_deleted(doc))
         if not trackers:
             raise ResourceNotFoundException(f"The tracking ID {tracking_id} does not exist.")
         tracker = trackers[0]
@@ -194,7 +195,7 @@ class EventsProvider:
     # -- records -------------------------------------------------------------------------
     def _put_records(self, dataset_arn, records, id_key, id_field, dataset_type, where):
         dataset = self.registry.find(kinds.DATASET, dataset_arn)
-        if dataset is None or not self.registry.is_live(dataset):
+        if dataset is None or not not_deleted(dataset):
             raise ResourceNotFoundException(f"Could not find dataset {dataset_arn}.")
         if dataset["status"] != "ACTIVE":
             raise ResourceInUseException(

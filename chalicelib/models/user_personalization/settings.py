@@ -1,5 +1,5 @@
 """The recipe's hyperparameters: AWS's names and defaults, plus this implementation's
-training knobs, parsed once into typed Settings."""
+training knobs, parsed once into typed TrainingSettings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +28,7 @@ DEFAULT_HYPERPARAMETERS = {
 
 
 @dataclass
-class Settings:
+class TrainingSettings:
     hidden_dimension: int
     bptt: int
     recency_mask: bool
@@ -48,7 +48,7 @@ class Settings:
     log_every_steps: int
 
     @classmethod
-    def parse(cls, hyperparameters: dict[str, str]) -> "Settings":
+    def parse(cls, hyperparameters: dict[str, str]) -> "TrainingSettings":
         values = {**DEFAULT_HYPERPARAMETERS,
                   **{k: str(v) for k, v in (hyperparameters or {}).items()}}
         negatives = values["num_negatives"].strip().lower()

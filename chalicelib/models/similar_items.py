@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chalicelib.training.data import TrainingData
-from chalicelib.training.item_features import fit_feature_spec, item_feature_matrix
-from chalicelib.training.recipes.base import Log, Model, Recipe, Scored, _quiet
-from chalicelib.training.recipes.persistence import load_arrays, save_arrays
-from chalicelib.training.recipes.popularity import (allowed_items, catalogue_ids, item_rows,
-                                                    top_scored)
+from chalicelib.models.data import TrainingData
+from chalicelib.models.item_features import fit_feature_spec, item_feature_matrix
+from chalicelib.models.base import (Log, Model, Recipe, Scored, _quiet, item_rows,
+                                    known_item_ids)
+from chalicelib.models.persistence import load_arrays, save_arrays
+from chalicelib.models.fixed_scores import allowed_items, top_scored
 
 SIMS = "aws-sims"
 SIMILAR_ITEMS = "aws-similar-items"
@@ -244,7 +244,7 @@ class RelatedItemsRecipe(Recipe):
     def train(self, data: TrainingData, hyperparameters: dict[str, str], seed: int = 0,
               log: Log = _quiet) -> RelatedItemsModel:
         params = _params(self.default_hyperparameters, hyperparameters)
-        item_ids = catalogue_ids(data)
+        item_ids = known_item_ids(data)
         size = len(item_ids)
         index = {item: row for row, item in enumerate(item_ids)}
         columns = data.interactions.columns

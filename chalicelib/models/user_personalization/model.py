@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chalicelib.training.exploration import ItemStatistics, blend
-from chalicelib.training.item_features import FeatureSpec
-from chalicelib.training.recipes.base import Model, Scored
-from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
-from chalicelib.training.recipes.user_personalization.scoring import Scorer
-from chalicelib.training.recipes.user_personalization.settings import Settings
+from chalicelib.models.exploration import ItemStatistics, blend
+from chalicelib.models.item_features import FeatureSpec
+from chalicelib.models.base import Model, Scored
+from chalicelib.models.user_personalization.network import SequenceNetwork
+from chalicelib.models.user_personalization.scoring import Scorer
+from chalicelib.models.user_personalization.settings import TrainingSettings
 
 NAME = "aws-user-personalization"
 STATE_FILE = "user_personalization.pt"
@@ -28,7 +28,7 @@ class UserPersonalizationModel(Model):
     recipe_name = NAME
 
     def __init__(self, item_ids: list[str], network: SequenceNetwork, features: torch.Tensor,
-                 stats: ItemStatistics, spec: FeatureSpec, settings: Settings,
+                 stats: ItemStatistics, spec: FeatureSpec, settings: TrainingSettings,
                  recipe_name: str = NAME):
         self.recipe_name = recipe_name
         self.item_ids = list(item_ids)
@@ -133,7 +133,7 @@ class UserPersonalizationModel(Model):
         directory = Path(directory)
         meta = json.loads((directory / META_FILE).read_text())
         state = torch.load(directory / STATE_FILE, weights_only=True)
-        settings = Settings(**meta["settings"])
+        settings = TrainingSettings(**meta["settings"])
         network = SequenceNetwork(len(meta["item_ids"]), meta["feature_width"],
                                   settings.hidden_dimension)
         network.load_state_dict({k[len("network."):]: v for k, v in state.items()

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from chalicelib.training.data import TrainingData
-from chalicelib.training.recipes.base import Log, Model, Recipe, _quiet
-from chalicelib.training.recipes.persistence import load_arrays, save_arrays
-from chalicelib.training.recipes.popularity import (FixedScoresModel, catalogue_ids,
-                                                    event_type_of, item_rows, selected_events)
+from chalicelib.models.data import TrainingData
+from chalicelib.models.base import (Log, Model, Recipe, _quiet, event_type_of, item_rows,
+                                    known_item_ids, selected_events)
+from chalicelib.models.persistence import load_arrays, save_arrays
+from chalicelib.models.fixed_scores import FixedScoresModel
 
 NAME = "aws-trending-now"
 STATE_FILE = "trending.npz"
@@ -110,7 +110,7 @@ class TrendingRecipe(Recipe):
 
     def _fit(self, data, frequency: str, event_type: str | None, log: Log) -> TrendingModel:
         window = frequency_seconds(frequency)
-        item_ids = catalogue_ids(data)
+        item_ids = known_item_ids(data)
         index = {item: row for row, item in enumerate(item_ids)}
         keep = selected_events(data, event_type)
         columns = data.interactions.columns
