@@ -8,6 +8,7 @@ from chalicelib.errors import (InvalidInputException, ResourceInUseException,
 from chalicelib.resources import kinds
 from chalicelib.resources.arns import arn_name
 from chalicelib.resources.base import OperationsBase, live
+from chalicelib.resources.hyperparameters import check_solution_config
 from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
                                            CREATE_PENDING, CREATE_STOPPED, CREATE_STOPPING)
 from chalicelib.training.recipes import implemented_recipes, recipe_name
@@ -38,6 +39,7 @@ class SolutionOperations(OperationsBase):
         describe_recipe(recipe)  # ResourceNotFoundException for an unknown recipe
         if recipe_name(recipe) not in implemented_recipes():
             raise InvalidInputException(f"Recipe {recipe} is not supported here yet.")
+        check_solution_config(recipe, solutionConfig, performHPO)
         doc = self.registry.create(
             kinds.SOLUTION, ctx.arn_prefix, name,
             {"datasetGroupArn": datasetGroupArn, "recipeArn": recipe,
