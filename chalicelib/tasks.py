@@ -34,6 +34,9 @@ class Tasks:
 
     def recover(self) -> None:
         """After a restart: resume interrupted imports, settle interrupted training."""
+        from chalicelib.datasets.import_job import remove_partial_files
+        if removed := remove_partial_files(self.backend.artifacts):
+            log.info("removed %d half-written import file(s)", removed)
         for job in self.backend.store.list(kinds.DATASET_IMPORT_JOB.key):
             if job["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS):
                 log.info("resuming import %s", job["datasetImportJobArn"])

@@ -5,7 +5,9 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from chalicelib.errors import InvalidInputException, ServiceError
+from botocore.exceptions import ClientError
+
+from chalicelib.errors import InvalidInputException, JobFailure, ServiceError, failure_reason
 from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
                                            CREATE_PENDING, Kind)
 
@@ -41,11 +43,11 @@ def run_job(backend, kind: Kind, arn: str, work: Callable[[dict], dict | None],
         fields = work(job) or {}
         registry.update(kind, arn, lambda doc: doc.update(status=statuses.done, **fields))
     except Exception as error:
-        if not isinstance(error, (ServiceError, ValueError, KeyError)):
+        if not isinstance(error, (ServiceError, JobFailure)):
             log.exception("%s %s crashed", kind.label, arn)
-        reason = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+        reason = failure_reason(error, f"The {kind.label.lower()}", "the server log")
         registry.update(kind, arn, lambda doc: doc.update(status=statuses.failed,
-                                                          failureReason=reason[:1000]))
+                                                          failureReason=reason))
 
 
 def split_s3(path: str) -> tuple[str, str]:
@@ -68,17 +70,35 @@ def folder(path: str) -> str:
     return path if path.endswith("/") else path + "/"
 
 
-def read_text(s3, path: str) -> str:
+def read_bytes(s3, path: str) -> bytes:
+    """The input object as it is (batch input lines are decoded one by one, so that one
+    line that is not UTF-8 fails that line, not the job)."""
     bucket, key = split_s3(path)
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except s3.exceptions.NoSuchKey:
         raise InvalidInputException(f"The input file {path} does not exist.") from None
     except s3.exceptions.NoSuchBucket:
         raise InvalidInputException(f"The bucket of {path} does not exist.") from None
-    return body.decode("utf-8-sig")
+    except ClientError as error:
+        raise JobFailure(f"Could not read {path}: {_s3_problem(error)}") from None
 
 
 def write_text(s3, path: str, text: str, content_type: str = "application/json") -> None:
     bucket, key = split_s3(path)
-    s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"),
+                      ContentType=content_type)
+    except ClientError as error:
+        raise JobFailure(f"Could not write the output to {path}: {_s3_problem(error)}") \
+            from None
+
+
+def _s3_problem(error: ClientError) -> str:
+    detail = error.response.get("Error", {})
+    code = detail.get("Code", "")
+    if code == "NoSuchBucket":
+        return "the bucket does not exist."
+    if code in ("AccessDenied", "403", "Forbidden"):
+        return "access denied; check the role's S3 permissions."
+    return f"{code} {detail.get('Message', '')}".strip() + "."

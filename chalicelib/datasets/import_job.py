@@ -7,7 +7,7 @@ import os
 from chalicelib.datasets.csv_import import DataImportError, import_csv
 from chalicelib.datasets.s3_source import iter_s3_lines
 from chalicelib.datasets.schema import parse_schema
-from chalicelib.errors import ServiceError
+from chalicelib.errors import ServiceError, failure_reason
 from chalicelib.resources import kinds
 from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
                                            CREATE_PENDING)
@@ -21,18 +21,32 @@ def import_file_name(job: dict) -> str:
     return f"{int(job['creationDateTime'] * 1000):015d}-{arn_key(job['datasetImportJobArn'])}.csv"
 
 
+PARTIAL_SUFFIX = ".partial"
+
+
+def remove_partial_files(artifacts) -> int:
+    """At startup: files half-written by imports (or data deletions) that a crash or kill
+    interrupted; the resumed jobs write theirs again. Returns how many were removed."""
+    removed = 0
+    for path in (artifacts.root / "datasets").glob(f"*/*{PARTIAL_SUFFIX}"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def run_import_job(backend, job_arn: str) -> None:
     registry = backend.registry
     job = registry.update(kinds.DATASET_IMPORT_JOB, job_arn, _start)
     if job["status"] != CREATE_IN_PROGRESS:
         return
+    partial = None
     try:
         dataset = registry.get(kinds.DATASET, job["datasetArn"])
         schema = parse_schema(registry.get(kinds.SCHEMA, dataset["schemaArn"])["schema"])
         folder = backend.artifacts.dataset_dir(dataset["datasetArn"])
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / import_file_name(job)
-        partial = target.with_suffix(".partial")
+        partial = target.with_suffix(PARTIAL_SUFFIX)
         lines = iter_s3_lines(backend.s3_client(), job["dataSource"]["dataLocation"])
         with open(partial, "w", encoding="utf-8", newline="") as sink:
             summary = import_csv(lines, schema, dataset["datasetType"], sink)
@@ -45,10 +59,13 @@ def run_import_job(backend, job_arn: str) -> None:
         registry.update(kinds.DATASET_IMPORT_JOB, job_arn,
                         lambda doc: doc.update(status=ACTIVE))
     except (DataImportError, ServiceError) as error:
-        _fail(registry, job_arn, str(error))
+        _fail(registry, job_arn, error.message)
     except Exception as error:  # never leave a job IN_PROGRESS
         log.exception("import %s crashed", job_arn)
-        _fail(registry, job_arn, f"Internal error while importing: {error}")
+        _fail(registry, job_arn, failure_reason(error, "The import", "the server log"))
+    finally:   # a failed import leaves nothing half-written behind
+        if partial is not None:
+            partial.unlink(missing_ok=True)
 
 
 def _start(doc):

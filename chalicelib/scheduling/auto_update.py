@@ -17,6 +17,7 @@ from chalicelib.resources import kinds
 from chalicelib.resources.registry import ACTIVE
 from chalicelib.resources.solutions import UPDATABLE
 from chalicelib.training.data_loading import group_datasets, load_training_data
+from chalicelib.training.model_check import check_model
 from chalicelib.training.recipes import get_recipe, load_model, recipe_name, save_model
 from chalicelib.training.task import HISTORY_FILE, user_histories
 
@@ -44,10 +45,12 @@ def update_version(backend, version: dict) -> None:
     directory = backend.artifacts.model_dir(arn)
     data, last_seq = load_training_data(backend, version["datasetGroupArn"])
     model = get_recipe(version["recipeArn"]).update(load_model(directory), data, log=log.info)
+    histories = user_histories(data)
+    check_model(model, histories)   # an unusable update leaves the served model in place
     staging = directory.with_name(directory.name + ".update")
     shutil.rmtree(staging, ignore_errors=True)
     save_model(model, staging)
-    (staging / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
+    (staging / HISTORY_FILE).write_text(json.dumps(histories))
     retired = directory.with_name(directory.name + ".previous")
     shutil.rmtree(retired, ignore_errors=True)
     directory.rename(retired)  # two renames: readers see the old or the new model, whole

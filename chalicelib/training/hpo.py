@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+from chalicelib.errors import JobFailure
 from chalicelib.training.recipes import get_recipe, implemented_recipes, recipe_name
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ DEFAULT_AUTOML_RECIPES = ("arn:aws:personalize:::recipe/aws-user-personalization
 Evaluate = Callable[..., dict]
 
 
-class HPOConfigError(ValueError):
+class HPOConfigError(JobFailure, ValueError):
     """An hpoConfig or autoMLConfig the search cannot run with (the version fails)."""
 
 

@@ -91,16 +91,16 @@ class ProcessRunner:
             self._processes.pop(arn, None)
         if code != 0:  # the task records its own failures; this catches kills and crashes
             finish_version(self.backend.registry, arn, CREATE_FAILED,
-                           self._last_words(arn, code))
+                           self._exit_reason(code))
 
-    def _last_words(self, arn: str, code: int) -> str:
-        try:
-            lines = self.log_path(arn).read_text(errors="replace").strip().splitlines()
-        except OSError:
-            lines = []
-        last = lines[-1] if lines else ""
-        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-        return f"Training task {how}." + (f" Last output: {last[:500]}" if last else "")
+    @staticmethod
+    def _exit_reason(code: int) -> str:
+        """A sentence for the user, never the task's own output (a traceback's last line
+        is Python's text): the log file holds that."""
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        memory = " (it may have run out of memory)" if code in (-9, 137) else ""
+        return (f"The training task {how}{memory} before recording a result. The details "
+                "are in the training task's log.")
 
     def stop(self, arn: str) -> None:
         with self._lock:
@@ -140,9 +140,5 @@ class ProcessRunner:
             time.sleep(ADOPTED_POLL_SECONDS)
         finish_version(self.backend.registry, arn, CREATE_FAILED,
                        "Training task ended without recording a result (it was killed or "
-                       "crashed while the endpoint was restarting)."
-                       + self._last_output(arn))
-
-    def _last_output(self, arn: str) -> str:
-        words = self._last_words(arn, 0).split("Last output: ", 1)
-        return f" Last output: {words[1]}" if len(words) == 2 else ""
+                       "crashed while the endpoint was restarting). The details are in the "
+                       "training task's log.")

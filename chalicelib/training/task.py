@@ -3,7 +3,7 @@
 Runs as its own process (locally) or container (ECS): reads the dataset group's data from
 the store, trains (FULL) or updates (UPDATE) the recipe's model, computes the metrics on a
 held-out split, writes the model artifact and marks the version ACTIVE. Any failure marks
-it CREATE FAILED with the reason.
+it CREATE FAILED with a reason written for the user (the traceback goes to the task log).
 """
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ import traceback
 
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
+from chalicelib.errors import JobFailure, failure_reason
 from chalicelib.resources import kinds
 from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
                                            CREATE_PENDING)
 from chalicelib.resources.solutions import finish_version
 from chalicelib.training.data_loading import load_training_data
+from chalicelib.training.model_check import check_model
 from chalicelib.training.recipes import get_recipe, load_model, save_model
 
 log = logging.getLogger("chalicelib.training")
@@ -56,7 +58,8 @@ def previous_model(backend, version: dict):
         kinds.SOLUTION_VERSION, version["solutionVersionArn"].rsplit(":", 1)[0],
         lambda d: d["solutionArn"] == version["solutionArn"] and d["status"] == ACTIVE)
     if not versions:
-        raise ValueError("trainingMode UPDATE needs an ACTIVE solution version.")
+        raise JobFailure("trainingMode UPDATE needs an ACTIVE solution version of the same "
+                         "solution.")
     latest = max(versions, key=lambda d: d["creationDateTime"])
     return load_model(backend.artifacts.model_dir(latest["solutionVersionArn"]))
 
@@ -84,9 +87,11 @@ def train_version(backend, arn: str) -> None:
             lambda arn: hyperparameters_for({**version, "recipeArn": arn}))
         record_automl(registry, version, recipe)
         model = recipe.train(data, params, seed=0, log=log.info)
+    histories = user_histories(data)
+    check_model(model, histories)   # NaN weights or scores fail here, never get served
     directory = backend.artifacts.model_dir(arn)
     save_model(model, directory)
-    (directory / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
+    (directory / HISTORY_FILE).write_text(json.dumps(histories))
     backend.artifacts.flush()  # before ACTIVE: a campaign must find the model
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,
                    tunedHPOParams={"algorithmHyperParameters": params},
@@ -96,11 +101,6 @@ def train_version(backend, arn: str) -> None:
 def _start(doc):
     if doc["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS):
         doc["status"] = CREATE_IN_PROGRESS
-
-
-def failure_reason(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {error}"
-    return text if len(text) < 1000 else text[:997] + "..."
 
 
 def main(argv=None) -> int:
@@ -115,9 +115,9 @@ def main(argv=None) -> int:
     try:
         train_version(backend, args.solution_version_arn)
     except Exception as error:
-        traceback.print_exc()
+        traceback.print_exc()   # the task log has the details; the reason is for users
         finish_version(backend.registry, args.solution_version_arn, CREATE_FAILED,
-                       failure_reason(error))
+                       failure_reason(error, "Training", "the training task's log"))
         return 1
     return 0
 
