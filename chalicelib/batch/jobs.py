@@ -85,9 +85,11 @@ def read_bytes(s3, path: str) -> bytes:
 
 
 def write_text(s3, path: str, text: str, content_type: str = "application/json") -> None:
+    """UTF-8; a lone surrogate (only data stored before the wire refused them can hold
+    one) is written as its \\udXXX escape instead of failing the whole output."""
     bucket, key = split_s3(path)
     try:
-        s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"),
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8", "backslashreplace"),
                       ContentType=content_type)
     except ClientError as error:
         raise JobFailure(f"Could not write the output to {path}: {_s3_problem(error)}") \

@@ -1,6 +1,7 @@
 """solutionConfig checked at CreateSolution, as AWS checks it: every algorithm and
 featurization hyperparameter against its documented type and range, the hpoConfig ranges
-against what each hyperparameter allows, the HPO job counts and eventValueThreshold. A
+against what each hyperparameter allows, the HPO job counts and objective, the AutoML
+recipes and metric, and eventValueThreshold. A
 bad value is InvalidInputException naming the parameter and what it may be, before any
 training starts (so a version never fails later on 'abc', '1e12' or 'nan', and '-1' is
 refused rather than clamped).
@@ -153,9 +154,32 @@ def check_solution_config(recipe_arn: str, config: dict | None,
             f"Invalid eventValueThreshold {_shown(threshold)}: it must be a finite number.")
     if perform_hpo or config.get("hpoConfig"):
         _check_hpo(recipe_arn, rules, config.get("hpoConfig") or {})
+    automl = config.get("autoMLConfig") or {}
+    _check_metric("autoMLConfig", automl.get("metricName"))
+    from chalicelib.training.recipes import implemented_recipes, recipe_name
+    unknown = [arn for arn in automl.get("recipeList") or []
+               if recipe_name(arn) not in implemented_recipes()]
+    if unknown:
+        raise InvalidInputException(
+            f"Invalid autoMLConfig.recipeList: {', '.join(unknown)} "
+            f"{'is not a recipe' if len(unknown) == 1 else 'are not recipes'} available here.")
+
+
+def _check_metric(member: str, name: str | None) -> None:
+    from chalicelib.training.evaluation import PERSONALIZE_METRICS
+    if name is not None and name not in PERSONALIZE_METRICS:
+        raise InvalidInputException(
+            f"Invalid {member}.metricName {_shown(name)}: it must be one of "
+            f"{', '.join(PERSONALIZE_METRICS)}.")
 
 
 def _check_hpo(recipe_arn: str, rules: dict[str, Rule], hpo: dict) -> None:
+    objective = hpo.get("hpoObjective") or {}
+    _check_metric("hpoConfig.hpoObjective", objective.get("metricName"))
+    if objective.get("type") not in (None, "Maximize", "Minimize"):
+        raise InvalidInputException(
+            f"Invalid hpoConfig.hpoObjective.type {_shown(objective['type'])}: it must be "
+            "Maximize or Minimize.")
     resources = hpo.get("hpoResourceConfig") or {}
     for member, most in (("maxNumberOfTrainingJobs", MAX_HPO_TRAINING_JOBS),
                          ("maxParallelTrainingJobs", MAX_HPO_PARALLEL_JOBS)):

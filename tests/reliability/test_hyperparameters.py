@@ -65,6 +65,13 @@ BAD = {
                  ["maxNumberOfTrainingJobs", "40"]),
     "hpo-parallel": (UP, {"hpoConfig": {"hpoResourceConfig": {
         "maxParallelTrainingJobs": "-1"}}}, ["maxParallelTrainingJobs", "10"]),
+    "hpo-metric": (UP, {"hpoConfig": {"hpoObjective": {"metricName": "accuracy"}}},
+                   ["metricName", "precision_at_25"]),
+    "hpo-objective-type": (UP, {"hpoConfig": {"hpoObjective": {"type": "Best"}}},
+                           ["Maximize"]),
+    "automl-recipe": (UP, {"autoMLConfig": {"recipeList": [
+        "arn:aws:personalize:::recipe/aws-no-such-recipe"]}}, ["aws-no-such-recipe"]),
+    "automl-metric": (UP, {"autoMLConfig": {"metricName": "recall"}}, ["metricName"]),
 }
 
 
