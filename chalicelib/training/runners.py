@@ -57,6 +57,24 @@ def _alive(pid: int | None, arn: str | None = None) -> bool:
 
 
 ADOPTED_POLL_SECONDS = 0.5
+ECHO_POLL_SECONDS = 1.0
+
+
+class EpochEcho:
+    """The server's own log gets one line per finished epoch of a running task (what a
+    user watching `make serve` sees), read from the task's structured history."""
+
+    def __init__(self, arn: str, model_dir: Path):
+        self.name = arn.rsplit("/", 1)[-1]
+        self.model_dir = model_dir
+        self.shown = 0
+
+    def poll(self) -> None:
+        from chalicelib.training.progress import epoch_line, read_history
+        epochs = (read_history(self.model_dir) or {}).get("epochs", [])
+        for record in epochs[self.shown:]:
+            log.info("training %s: %s", self.name, epoch_line(record))
+        self.shown = max(self.shown, len(epochs))
 
 
 class ProcessRunner:
@@ -86,7 +104,14 @@ class ProcessRunner:
                          name=f"watch-{process.pid}").start()
 
     def _watch(self, arn: str, process: subprocess.Popen) -> None:
-        code = process.wait()
+        echo = EpochEcho(arn, self.backend.artifacts.model_dir(arn))
+        while True:
+            try:
+                code = process.wait(timeout=ECHO_POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                echo.poll()
+        echo.poll()
         with self._lock:
             self._processes.pop(arn, None)
         if code != 0:  # the task records its own failures; this catches kills and crashes

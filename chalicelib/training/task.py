@@ -23,6 +23,7 @@ from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROG
 from chalicelib.resources.solutions import finish_version
 from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.model_check import check_model
+from chalicelib.training.progress import TrainingProgress
 from chalicelib.training.recipes import get_recipe, load_model, save_model
 
 log = logging.getLogger("chalicelib.training")
@@ -76,8 +77,10 @@ def train_version(backend, arn: str) -> None:
     recipe = get_recipe(version["recipeArn"])
     params = hyperparameters_for(version)
     metrics = {}
+    directory = backend.artifacts.model_dir(arn)
+    progress = TrainingProgress(directory, log.info)
     if version["trainingMode"] == "UPDATE":
-        model = recipe.update(previous_model(backend, version), data, log=log.info)
+        model = recipe.update(previous_model(backend, version), data, log=progress)
     else:
         from chalicelib.training.evaluation import evaluate
         from chalicelib.training.hpo import record_automl, tune_version
@@ -86,11 +89,11 @@ def train_version(backend, arn: str) -> None:
             version, recipe, data, params, evaluate,
             lambda arn: hyperparameters_for({**version, "recipeArn": arn}))
         record_automl(registry, version, recipe)
-        model = recipe.train(data, params, seed=0, log=log.info)
+        model = recipe.train(data, params, seed=0, log=progress)
     histories = user_histories(data)
     check_model(model, histories)   # NaN weights or scores fail here, never get served
-    directory = backend.artifacts.model_dir(arn)
     save_model(model, directory)
+    progress.save(finished=time.time(), hyperparameters=params)
     (directory / HISTORY_FILE).write_text(json.dumps(histories))
     backend.artifacts.flush()  # before ACTIVE: a campaign must find the model
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,

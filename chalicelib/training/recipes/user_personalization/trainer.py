@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from chalicelib.training.progress import report_epoch
 from chalicelib.training.recipes.base import Log
 from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
 from chalicelib.training.recipes.user_personalization.sequences import WindowBuilder
@@ -116,10 +117,10 @@ class Trainer:
                     self.log(f"step {steps}: loss {loss:.4f}, {rate:.0f} events/s")
                 if settings.max_steps and steps >= settings.max_steps:
                     break
-            seconds = max(time.perf_counter() - epoch_start, 1e-9)
             events_total += epoch_events
-            self.log(f"epoch {epoch + 1}/{settings.epochs}: loss "
-                     f"{epoch_loss / max(epoch_events, 1):.4f}, {epoch_events / seconds:.0f} events/s")
+            report_epoch(self.log, epoch + 1, settings.epochs,
+                         epoch_loss / max(epoch_events, 1), epoch_events,
+                         time.perf_counter() - epoch_start, time.perf_counter() - started)
             if settings.max_steps and steps >= settings.max_steps:
                 break
         network.eval()
