@@ -5,6 +5,8 @@ from chalicelib import observability
 from chalicelib.api import build_gateway
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
+from chalicelib.console.app import Console, ConsoleRequest
+from chalicelib.console.routes import ROUTES as CONSOLE_ROUTES
 from chalicelib.scheduling.auto_update import run_automatic_updates
 from chalicelib.tasks import Tasks
 from chalicelib.training.ecs_runner import EcsRunner, task_seconds
@@ -57,6 +59,29 @@ def personalize():
 for _path in rest_paths():  # personalize-runtime and personalize-events
     app.route(_path, methods=["POST"], content_types=CONTENT_TYPES,
               name=_path.strip("/").replace("-", "_"))(_handle)
+
+
+def _console() -> Response:
+    """The web console (chalicelib/console), behind the same API Gateway stage."""
+    request = app.current_request
+    context = request.context or {}
+    route, full = context.get("resourcePath", "/console"), context.get("path", "")
+    gateway_, backend = built()
+    result = Console(gateway_, backend).handle(ConsoleRequest(
+        request.method, route, dict(request.query_params or {}), dict(request.headers),
+        request.raw_body or b"", base=full[:-len(route)] if full.endswith(route) else "",
+        secure=request.headers.get("x-forwarded-proto", "https") == "https"))
+    return Response(body=result.body, status_code=result.status,
+                    headers=result.all_headers())
+
+
+# a GET has no Content-Type (Chalice reads that as JSON); the login form posts urlencoded
+CONSOLE_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded"]
+for _path in CONSOLE_ROUTES:
+    app.route("/console" + _path, methods=["GET", "POST"],
+              content_types=CONSOLE_CONTENT_TYPES,
+              name="console" + _path.replace("-", "_").replace("/", "_").replace(".", "_"))(
+        _console)
 
 
 @app.schedule(Rate(2, unit=Rate.HOURS))

@@ -1,20 +1,30 @@
 """Several client processes sending PutEvents on loopback for a bounded time.
 
     .venv/bin/python bench/concurrent_events.py [--clients 4] [--seconds 10] [--batch 10]
+                                                [--baseline REV]
 
 Each client process sends signed PutEvents requests (`--batch` events each, distinct
 eventIds) until the time is up and counts the events of requests answered 200. Afterwards
 the stored events are read back from the store: stored == acknowledged proves none was lost
-(and the eventIds prove none was stored twice). Results: bench/results/concurrent_events.json
+(and the eventIds prove none was stored twice). The server's CPU time per call is measured
+too: on a shared machine it moves far less than wall-clock figures. With --baseline, an
+older revision's endpoint runs the same load first, in the same run, from a temporary
+worktree. Results: bench/results/concurrent_events.json
 """
 from __future__ import annotations
 
 import argparse
 import json
 import multiprocessing
+import os
 import time
 
-from serving_setup import INTERACTIONS_SCHEMA, SignedClient, print_table, save, start_endpoint, tracker
+import numpy as np
+from serving_setup import (INTERACTIONS_SCHEMA, ROOT, Checkout, CpuSteal, SignedClient,
+                           print_table, process_cpu_seconds, save, start_endpoint, tracker)
+
+from chalicelib.backend import build_backend
+from chalicelib.config import Settings
 from tests.conftest import wait_for
 
 
@@ -41,13 +51,10 @@ def client(url: str, tracking_id: str, number: int, seconds: float, batch: int, 
                "latencies": latencies})
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--batch", type=int, default=10)
-    args = parser.parse_args()
-    endpoint = start_endpoint()
+def run_load(root, args) -> dict:
+    """The endpoint of the checkout at `root` under the client processes: throughput,
+    latency, the server's CPU per call, and what the store kept."""
+    endpoint = start_endpoint(root=root)
     try:
         personalize = endpoint.client("personalize")
         group = personalize.create_dataset_group(name="events-bench")["datasetGroupArn"]
@@ -64,37 +71,63 @@ def main() -> None:
         processes = [multiprocessing.Process(target=client, args=(
             endpoint.url, tracking_id, n, args.seconds, args.batch, queue))
             for n in range(args.clients)]
-        started = time.perf_counter()
-        for process in processes:
-            process.start()
-        reports = [queue.get() for _ in processes]
-        for process in processes:
-            process.join()
-        elapsed = time.perf_counter() - started
-        from chalicelib.backend import build_backend
-        from chalicelib.config import Settings
+        cpu_before = process_cpu_seconds(endpoint.process.pid)
+        with CpuSteal() as steal:
+            started = time.perf_counter()
+            for process in processes:
+                process.start()
+            reports = [queue.get() for _ in processes]
+            for process in processes:
+                process.join()
+            elapsed = time.perf_counter() - started
+        server_cpu = process_cpu_seconds(endpoint.process.pid) - cpu_before
         backend = build_backend(Settings(data_dir=endpoint.data_dir))
         stored = backend.events.events(group)
     finally:
         endpoint.stop()
-    import numpy as np
     acknowledged = sum(r["acknowledged"] for r in reports)
+    requests = sum(r["requests"] for r in reports)
     latencies = np.concatenate([r["latencies"] for r in reports])
     unique_ids = len({row.get("EVENT_ID") for row in stored})
+    return {"requests": requests, "errors": sum(r["errors"] for r in reports),
+            "acknowledged_events": acknowledged, "stored_events": len(stored),
+            "unique_event_ids": unique_ids, "events_per_s": acknowledged / elapsed,
+            "requests_per_s": requests / elapsed,
+            "put_events_p50_ms": float(np.percentile(latencies, 50)),
+            "put_events_p99_ms": float(np.percentile(latencies, 99)),
+            "server_cpu_ms_per_call": 1000 * server_cpu / max(requests, 1),
+            "cpu_steal_percent": steal.percent, "load_average_1m": os.getloadavg()[0],
+            "none_lost": acknowledged == len(stored) == unique_ids}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--baseline", default=None, metavar="REV",
+                        help="also run the endpoint of this git revision first, as the "
+                             "baseline (e.g. 08ca25e, before group commit)")
+    args = parser.parse_args()
+    runs = {}
+    if args.baseline:
+        with Checkout(args.baseline) as tree:
+            runs[f"baseline {args.baseline}"] = run_load(tree, args)
+    runs["current"] = run_load(ROOT, args)
+    headers = ["code", "requests/s", "events/s", "p50 ms", "p99 ms", "server CPU ms/call",
+               "steal %", "load", "acknowledged", "stored", "none lost"]
+    print_table(headers, [[name, r["requests_per_s"], r["events_per_s"], r["put_events_p50_ms"],
+                           r["put_events_p99_ms"], r["server_cpu_ms_per_call"],
+                           r["cpu_steal_percent"], r["load_average_1m"],
+                           r["acknowledged_events"], r["stored_events"], r["none_lost"]]
+                          for name, r in runs.items()])
+    if args.baseline:
+        base, now = runs[f"baseline {args.baseline}"], runs["current"]
+        print(f"\ncurrent / baseline: events/s x{now['events_per_s'] / base['events_per_s']:.2f}, "
+              f"p99 x{now['put_events_p99_ms'] / base['put_events_p99_ms']:.2f}, "
+              f"server CPU per call x{now['server_cpu_ms_per_call'] / base['server_cpu_ms_per_call']:.2f}")
     result = {"clients": args.clients, "seconds": args.seconds, "batch": args.batch,
-              "requests": sum(r["requests"] for r in reports),
-              "errors": sum(r["errors"] for r in reports),
-              "acknowledged_events": acknowledged, "stored_events": len(stored),
-              "unique_event_ids": unique_ids, "events_per_s": acknowledged / elapsed,
-              "requests_per_s": sum(r["requests"] for r in reports) / elapsed,
-              "put_events_p50_ms": float(np.percentile(latencies, 50)),
-              "put_events_p99_ms": float(np.percentile(latencies, 99)),
-              "none_lost": acknowledged == len(stored) == unique_ids}
-    print_table(["clients", "batch", "requests/s", "events/s", "p50 ms", "p99 ms",
-                 "acknowledged", "stored", "none lost"],
-                [[args.clients, args.batch, result["requests_per_s"], result["events_per_s"],
-                  result["put_events_p50_ms"], result["put_events_p99_ms"], acknowledged,
-                  len(stored), result["none_lost"]]])
+              "runs": runs, **runs["current"]}
     print(f"\nsaved {save('concurrent_events', result)}")
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,10 +74,35 @@ class SignedClient:
         return response.status, json.loads(payload) if payload else {}
 
 
-def start_endpoint(data_dir: Path | None = None) -> Endpoint:
+def start_endpoint(data_dir: Path | None = None, root: Path = ROOT) -> Endpoint:
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="personalize-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)
-    return Endpoint(data_dir, env={"PERSONALIZE_SETTLE_SECONDS": "0.01"}).start()
+    return Endpoint(data_dir, env={"PERSONALIZE_SETTLE_SECONDS": "0.01"}, root=root).start()
+
+
+class Checkout:
+    """An older commit of this repository in a temporary worktree, so that a benchmark can
+    run it as the baseline beside the current code in the same run."""
+
+    def __init__(self, revision: str):
+        self.revision = revision
+        self.path = Path(tempfile.mkdtemp(prefix="personalize-baseline-")) / "tree"
+
+    def __enter__(self) -> Path:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q",
+                        str(self.path), self.revision], check=True)
+        return self.path
+
+    def __exit__(self, *exc):
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                        str(self.path)], check=False)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc): the cost of requests in
+    CPU time, which other load on a shared machine does not inflate as it does wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

@@ -39,18 +39,20 @@ def user_histories(data) -> dict[str, list[str]]:
     return {u: h[-HISTORY_LENGTH:] for u, h in histories.items()}
 
 
-def write_deployment(directory: Path, model: Model, data) -> None:
-    """The model and the user histories of its training data, into `directory`."""
+def write_deployment(directory: Path, model: Model, histories: dict[str, list[str]]) -> None:
+    """The model and the user histories of its training data (user_histories), into
+    `directory`."""
     save_model(model, directory)
-    (directory / HISTORY_FILE).write_text(json.dumps(user_histories(data)))
+    (directory / HISTORY_FILE).write_text(json.dumps(histories))
 
 
-def replace_deployment(directory: Path, model: Model, data) -> None:
+def replace_deployment(directory: Path, model: Model,
+                       histories: dict[str, list[str]]) -> None:
     """Swap a new deployment in for the one in `directory`: written beside it, then two
     renames, so a reader sees the old or the new model, whole."""
     staging = directory.with_name(directory.name + ".update")
     shutil.rmtree(staging, ignore_errors=True)
-    write_deployment(staging, model, data)
+    write_deployment(staging, model, histories)
     retired = directory.with_name(directory.name + ".previous")
     shutil.rmtree(retired, ignore_errors=True)
     directory.rename(retired)

@@ -80,3 +80,32 @@ class RequestEntityTooLargeException(ServiceError):
 
 class NotImplementedException(ServiceError):
     """An operation of the model that this implementation does not serve yet."""
+
+
+# Background work (imports, training, batch jobs) ends with a failureReason a user reads.
+class JobFailure(Exception):
+    """A job's failure whose message is written for the user (bad data, a configuration
+    the job cannot run with, a model that came out unusable)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+MAX_FAILURE_REASON = 1000
+
+
+def failure_reason(error: BaseException, activity: str, log_hint: str) -> str:
+    """The failureReason for `error`: its own message when it was written for a user;
+    otherwise one generic sentence, never Python's text (the caller logs the traceback,
+    where `log_hint` says). `activity`: 'Training', 'The import', ..."""
+    if isinstance(error, (ServiceError, JobFailure)):
+        reason = error.message
+    elif isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
+                                            and "allocate" in str(error).lower()):
+        reason = (f"{activity} ran out of memory. Try smaller hyperparameters (for example "
+                  "hidden_dimension or batch_size) or less data.")
+    else:
+        reason = (f"{activity} failed because of an internal error. The details are in "
+                  f"{log_hint}.")
+    return reason if len(reason) <= MAX_FAILURE_REASON else reason[:MAX_FAILURE_REASON - 3] + "..."

@@ -12,7 +12,6 @@ Gateway.on_response calls record_request once per request (wired in app.py).
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -21,6 +20,8 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+from chalicelib import strict_json
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "personalize")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Personalize")
@@ -44,9 +45,9 @@ def resource_arn(*bodies: bytes | str | None) -> str | None:
     """The ARN a request is about: the first `...Arn` string of the request parameters,
     else of the response (CreateX answers with the new ARN)."""
     for body in bodies:
-        try:
-            value = json.loads(body) if body else None
-        except (ValueError, UnicodeDecodeError):
+        try:   # strict: a hostile body (deep nesting, lone surrogates) never breaks a log
+            value = strict_json.loads(body) if body else None
+        except strict_json.JsonError:
             continue
         if isinstance(value, dict):
             for key, item in value.items():
@@ -108,8 +109,8 @@ def record_training(solution_version_arn: str, seconds: float, succeeded: bool) 
 
 def _error_code(body: bytes | str | None) -> str | None:
     try:
-        value = json.loads(body) if body else {}
-    except (ValueError, UnicodeDecodeError):
+        value = strict_json.loads(body) if body else {}
+    except strict_json.JsonError:
         return None
     code = value.get("__type") if isinstance(value, dict) else None
     return code.rsplit("#", 1)[-1] if isinstance(code, str) else None

@@ -20,6 +20,8 @@ from werkzeug.wrappers import Request, Response
 from chalicelib.api import build_gateway
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
+from chalicelib.console.app import Console, ConsoleRequest
+from chalicelib.console.routes import is_console_path
 from chalicelib.errors import RequestEntityTooLargeException
 from chalicelib.scheduling.scheduler import AutoUpdateScheduler
 from chalicelib.tasks import Tasks
@@ -48,15 +50,18 @@ AUTO_UPDATE_PATH = "/_personalize/automatic-updates"
 class EmbeddedApp:
     """WSGI: Personalize requests to the gateway, S3 requests to moto (when embedded)."""
 
-    def __init__(self, gateway, s3_app=None, scheduler=None):
+    def __init__(self, gateway, s3_app=None, scheduler=None, console=None):
         self.gateway = gateway
         self.s3_app = s3_app
         self.scheduler = scheduler
+        self.console = console
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         if self.s3_app is not None and signing_service(request.headers) == "s3":
             return self.s3_app(environ, start_response)
+        if self.console is not None and is_console_path(request.path):
+            return self._console(request, environ, start_response)
         if request.path == AUTO_UPDATE_PATH and self.scheduler is not None:
             updated = self.scheduler.run_now()
             return Response(json.dumps({"updated": updated}), mimetype="application/json")(
@@ -70,6 +75,14 @@ class EmbeddedApp:
             result = self.gateway.handle(HttpRequest(
                 request.method, request.path, dict(request.headers), body))
         return Response(result.body, status=result.status, headers=result.headers)(
+            environ, start_response)
+
+    def _console(self, request: Request, environ, start_response):
+        body = self._body(request, environ)
+        result = self.console.handle(ConsoleRequest(
+            request.method, request.path, dict(request.args.items()), dict(request.headers),
+            body or b"", secure=request.scheme == "https"))
+        return Response(result.body, status=result.status, headers=result.all_headers())(
             environ, start_response)
 
     @staticmethod
@@ -108,7 +121,8 @@ def serve(host: str, port: int, settings: Settings) -> None:
     backend.tasks = Tasks(backend)
     backend.tasks.recover()
     scheduler = AutoUpdateScheduler(backend, settings.auto_update_seconds).start()
-    app = EmbeddedApp(build_gateway(backend), s3_app, scheduler)
+    gateway = build_gateway(backend)
+    app = EmbeddedApp(gateway, s3_app, scheduler, Console(gateway, backend))
     # HTTP/1.1 keep-alive, a fixed pool of request threads, TCP_NODELAY; request bodies are
     # not limited here (uploads to the embedded S3 may be gigabytes: cheroot streams them),
     # the gateway's own 10 MB limit applies to Personalize requests (EmbeddedApp._body).
@@ -117,7 +131,8 @@ def serve(host: str, port: int, settings: Settings) -> None:
     server.prepare()  # bound and listening before "Ready" is printed
     log.info("Personalize endpoint on http://%s:%d (data in %s, S3 %s)", host, port,
              settings.data_dir, "embedded" if s3_app else settings.s3_endpoint_url)
-    print(f"Ready on http://{host}:{port}", flush=True)
+    print(f"Ready on http://{host}:{port} (console: http://{host}:{port}/console)",
+          flush=True)
     try:
         server.serve()
     except KeyboardInterrupt:

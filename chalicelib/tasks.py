@@ -6,7 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.batch.recovery import resume_batch_jobs
-from chalicelib.datasets.import_job import run_import_job
+from chalicelib.datasets.import_job import remove_partial_files, run_import_job
 from chalicelib.records import kinds
 from chalicelib.training.runners import make_runner
 
@@ -34,6 +34,8 @@ class Tasks:
 
     def recover(self) -> None:
         """After a restart: resume interrupted imports, settle interrupted training."""
+        if removed := remove_partial_files(self.backend.artifacts):
+            log.info("removed %d half-written import file(s)", removed)
         for job in self.backend.registry.list_all(
                 kinds.DATASET_IMPORT_JOB,
                 lambda doc: doc["status"] in kinds.DATASET_IMPORT_JOB.lifecycle.unfinished):

@@ -28,8 +28,9 @@ def _free_port() -> int:
 class Endpoint:
     """`python -m chalicelib.server` in its own process, with its own data folder."""
 
-    def __init__(self, data_dir: Path, env: dict | None = None):
+    def __init__(self, data_dir: Path, env: dict | None = None, root: Path = ROOT):
         self.data_dir = data_dir
+        self.root = root  # the checkout it runs (benchmarks run an older one as a baseline)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PERSONALIZE_SETTLE_SECONDS": "0.05", **(env or {})}
@@ -39,7 +40,7 @@ class Endpoint:
         log = open(self.data_dir / "server.log", "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "chalicelib.server", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)], cwd=ROOT, env=self.env,
+             "--data-dir", str(self.data_dir)], cwd=self.root, env=self.env,
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -7,11 +7,14 @@ batch job answers exactly what GetRecommendations / GetPersonalizedRanking would
 from __future__ import annotations
 
 import json
+import logging
 import posixpath
 
 import numpy as np
 
-from chalicelib.batch.jobs import folder, read_text, run_job, split_s3, write_text
+from chalicelib import strict_json
+from chalicelib.batch.jobs import folder, read_bytes, run_job, split_s3, write_text
+from chalicelib.datasets.csv_import import MAX_ID_LENGTH
 from chalicelib.errors import InvalidInputException, ServiceError
 from chalicelib.filters import parse_filter
 from chalicelib.records import kinds
@@ -20,6 +23,7 @@ from chalicelib.serving.provider import RuntimeProvider
 ITEM_AFFINITY = "aws-item-affinity"
 ITEM_ATTRIBUTE_AFFINITY = "aws-item-attribute-affinity"
 SEGMENT_RECIPES = (ITEM_AFFINITY, ITEM_ATTRIBUTE_AFFINITY)
+log = logging.getLogger(__name__)
 
 
 class VersionRuntime(RuntimeProvider):
@@ -40,35 +44,68 @@ def output_path(job: dict) -> str:
         posixpath.basename(key) + ".out"
 
 
-def input_records(text: str):
-    """(parsed line or None, raw line, error) per non-blank line."""
-    for line in text.splitlines():
+def input_records(data: bytes):
+    """(parsed line or None, the line as text, error) per non-blank line. Each line is
+    read on its own, strictly (chalicelib.strict_json): a line that is not UTF-8, not a
+    JSON object, or holds NaN or a lone surrogate gets its own error, as AWS reports bad
+    lines in the output and still completes the job."""
+    for number, line in enumerate(data.splitlines(), start=1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")   # a byte-order mark
         if not line.strip():
             continue
+        shown = line.decode("utf-8", "backslashreplace")
         try:
-            value = json.loads(line)
-        except ValueError:
-            yield None, line, "The input line is not valid JSON."
+            value = strict_json.loads(line, "The input line")
+        except strict_json.JsonError as error:
+            yield None, strict_json.printable(shown), error.message
             continue
         if not isinstance(value, dict):
-            yield None, line, "The input line must be a JSON object."
+            yield None, shown, "The input line must be a JSON object."
         else:
-            yield value, line, None
+            yield value, shown, None
 
 
-def answer_lines(text: str, answer) -> str:
-    """Apply answer(record) -> output dict to every line; a line's failure is its error."""
+def answer_lines(data: bytes, answer, empty_output: dict) -> str:
+    """Apply answer(record) -> output dict to every line; a line's failure is its error,
+    with `empty_output` as its output, as AWS writes failed lines."""
     out = []
-    for record, raw, error in input_records(text):
+    for record, raw, error in input_records(data):
         output = None
         if error is None:
             try:
                 output = answer(record)
             except ServiceError as failure:
                 error = failure.message
+            except Exception:   # a bug of ours fails this line, not the whole job
+                log.exception("batch input line %r", raw[:200])
+                error = "This line could not be processed because of an internal error."
         out.append(json.dumps({"input": record if record is not None else raw,
-                               "output": output, "error": error}))
+                               "output": output if error is None else empty_output,
+                               "error": error}))
     return "\n".join(out) + ("\n" if out else "")
+
+
+def record_id(record: dict, key: str, recipe_type: str) -> str:
+    """userId / itemId of an input line: a non-empty string (or a whole number) of at most
+    256 characters, as GetRecommendations requires."""
+    value = record.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputException(
+            f"Each input line needs {key} (a string) for a {recipe_type} solution version.")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidInputException(f"{key} can have at most {MAX_ID_LENGTH} characters.")
+    return value
+
+
+def _filter_values(record: dict) -> dict | None:
+    values = record.get("filterValues")
+    if values is not None and not (isinstance(values, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in values.items())):
+        raise InvalidInputException("filterValues must be an object of strings.")
+    return values
 
 
 def run_batch_inference(backend, job_arn: str) -> None:
@@ -83,31 +120,30 @@ def _inference(backend, job: dict) -> None:
     runtime = VersionRuntime(backend, version, config)
     recipe_type = runtime._recipe_type(version["recipeArn"])
     s3 = backend.s3_client()
-    text = read_text(s3, job["jobInput"]["s3DataSource"]["path"])
+    data = read_bytes(s3, job["jobInput"]["s3DataSource"]["path"])
 
     def answer(record: dict) -> dict:
-        common = {"filterArn": job.get("filterArn"),
-                  "filterValues": record.get("filterValues")}
+        common = {"filterArn": job.get("filterArn"), "filterValues": _filter_values(record)}
         if recipe_type == "PERSONALIZED_RANKING":
-            if not record.get("userId") or not isinstance(record.get("itemList"), list):
+            items = record.get("itemList")
+            if not isinstance(items, list) or not all(
+                    isinstance(i, (str, int)) and not isinstance(i, bool) for i in items):
                 raise InvalidInputException(
-                    "Each input line needs userId and itemList for a PERSONALIZED_RANKING "
-                    "solution version.")
+                    "Each input line needs userId and itemList (a list of item ids) for a "
+                    "PERSONALIZED_RANKING solution version.")
             result = runtime.get_personalized_ranking(
-                None, campaignArn=None, inputList=[str(i) for i in record["itemList"]],
-                userId=str(record["userId"]), **common)["personalizedRanking"]
+                None, campaignArn=None, inputList=[str(i) for i in items],
+                userId=record_id(record, "userId", recipe_type), **common
+            )["personalizedRanking"]
         else:
             key = "itemId" if recipe_type == "RELATED_ITEMS" else "userId"
-            if not record.get(key):
-                raise InvalidInputException(
-                    f"Each input line needs {key} for a {recipe_type} solution version.")
             result = runtime.get_recommendations(
-                None, numResults=job["numResults"], **{key: str(record[key])},
-                **common)["itemList"]
+                None, numResults=job["numResults"],
+                **{key: record_id(record, key, recipe_type)}, **common)["itemList"]
         return {"recommendedItems": [r["itemId"] for r in result],
                 "scores": [round(float(r["score"]), 7) for r in result]}
 
-    write_text(s3, output_path(job), answer_lines(text, answer))
+    write_text(s3, output_path(job), answer_lines(data, answer, {"recommendedItems": []}))
 
 
 # -- batch segments ---------------------------------------------------------------------
@@ -124,7 +160,7 @@ def _segments(backend, job: dict) -> None:
     position = {item: i for i, item in enumerate(model.item_ids)}
     by_attribute = version["recipeArn"].endswith(ITEM_ATTRIBUTE_AFFINITY)
     s3 = backend.s3_client()
-    text = read_text(s3, job["jobInput"]["s3DataSource"]["path"])
+    data = read_bytes(s3, job["jobInput"]["s3DataSource"]["path"])
     # Affinity of every user for every item, computed once: each input line is then a
     # column (or the mean of the columns its attribute expression selects).
     affinity = np.zeros((len(users), len(model.item_ids)), dtype=np.float32)
@@ -138,10 +174,7 @@ def _segments(backend, job: dict) -> None:
         if by_attribute:
             columns = np.flatnonzero(_attribute_mask(runtime, version, deployed, record))
         else:
-            if not record.get("itemId"):
-                raise InvalidInputException("Each input line needs itemId for "
-                                            f"{ITEM_AFFINITY}.")
-            found = position.get(str(record["itemId"]))
+            found = position.get(record_id(record, "itemId", ITEM_AFFINITY))
             if found is None:
                 raise InvalidInputException(f"Item {record['itemId']} is not in the model.")
             columns = np.array([found])
@@ -151,7 +184,7 @@ def _segments(backend, job: dict) -> None:
         order = np.argsort(-scores, kind="stable")[:job["numResults"]]
         return {"usersList": [users[i] for i in order]}
 
-    write_text(s3, output_path(job), answer_lines(text, answer))
+    write_text(s3, output_path(job), answer_lines(data, answer, {"usersList": []}))
 
 
 def _all_scores(model, user: str, history: list[str]):
@@ -165,7 +198,7 @@ def _all_scores(model, user: str, history: list[str]):
 def _attribute_mask(runtime, version, deployed, record) -> np.ndarray:
     """itemAttributes ('ITEMS.genres = "Comedy"') selects items with the filter language."""
     expression = record.get("itemAttributes")
-    if not expression:
+    if not isinstance(expression, str) or not expression.strip():
         raise InvalidInputException(f"Each input line needs itemAttributes for "
                                     f"{ITEM_ATTRIBUTE_AFFINITY}.")
     flt = parse_filter(f"INCLUDE ItemID WHERE {expression}")

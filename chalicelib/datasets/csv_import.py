@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import Callable, Iterable, Iterator, TextIO
 
 from chalicelib.datasets.schema import (CATEGORICAL, ID, TEXTUAL, TIMESTAMP, Field, Schema)
+from chalicelib.errors import JobFailure
 
 MAX_ID_LENGTH = 256             # USER_ID, ITEM_ID, ACTION_ID
 MAX_CATEGORICAL_LENGTH = 1000   # AWS fails the import past this
@@ -29,12 +30,8 @@ _INT_RANGE = {"int": (-2**31, 2**31 - 1), "long": (-2**63, 2**63 - 1)}
 csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_TEXTUAL_LENGTH))
 
 
-class DataImportError(Exception):
+class DataImportError(JobFailure):
     """Bad import data; str(error) is the failureReason a client sees."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class InsufficientTrainingDataError(DataImportError):

@@ -139,6 +139,16 @@ def default_hyperparameters(recipe_arn: str) -> dict[str, str]:
     return values
 
 
+def recipe_ranges(recipe_arn: str) -> dict:
+    """The recipe's algorithm's defaultHyperParameterRanges ({} for an unknown recipe)."""
+    try:
+        entry = _recipe_entry(recipe_arn)
+    except ResourceNotFoundException:
+        return {}
+    return copy.deepcopy(_data()["algorithms"][entry["algorithm"]]
+                         ["defaultHyperParameterRanges"])
+
+
 def recipe_type(recipe_arn: str) -> str:
     """'USER_PERSONALIZATION', 'RELATED_ITEMS', ...; unknown -> ResourceNotFoundException."""
     return _recipe_entry(recipe_arn)["recipeType"]

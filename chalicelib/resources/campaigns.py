@@ -1,33 +1,57 @@
 """Campaigns: a solution version deployed for real-time recommendations."""
 from __future__ import annotations
 
+import math
+
 from chalicelib.errors import InvalidInputException
 from chalicelib.records import kinds
-from chalicelib.resources.base import OperationsBase, not_deleted
 from chalicelib.records.registry import UPDATE_PENDING
+from chalicelib.resources.base import OperationsBase, not_deleted
+from chalicelib.strict_json import printable
 
 DEFAULT_EXPLORATION = {"explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}
+# What each itemExplorationConfig key may be: (low, high) for a finite number.
+EXPLORATION_RANGES = {"explorationWeight": (0.0, 1.0),
+                      "explorationItemAgeCutOff": (0.0, math.inf)}
 
 
 def campaign_config(config: dict | None, recipe_arn: str) -> dict:
-    """AWS fills itemExplorationConfig for User-Personalization campaigns and checks it."""
+    """AWS checks itemExplorationConfig (campaigns, recommenders, batch inference jobs):
+    only its two keys, each a finite number in range; User-Personalization campaigns get
+    the defaults filled in. Anything else is refused, never stored or echoed."""
     config = dict(config or {})
+    given = config.get("itemExplorationConfig")
+    if given is not None:
+        check_exploration(given)
     if "user-personalization" in recipe_arn:
-        exploration = {**DEFAULT_EXPLORATION, **config.get("itemExplorationConfig", {})}
-        _number(exploration, "explorationWeight", 0.0, 1.0)
-        _number(exploration, "explorationItemAgeCutOff", 0.0, float("inf"))
-        config["itemExplorationConfig"] = exploration
+        config["itemExplorationConfig"] = {**DEFAULT_EXPLORATION, **(given or {})}
     config.setdefault("enableMetadataWithRecommendations", False)
     return config
 
 
+def check_exploration(exploration: dict) -> None:
+    unknown = sorted(set(exploration) - set(EXPLORATION_RANGES))
+    if unknown:
+        raise InvalidInputException(
+            f"Invalid itemExplorationConfig: {', '.join(map(repr, unknown))} "
+            f"{'is not a key' if len(unknown) == 1 else 'are not keys'} it accepts; the "
+            f"keys are {' and '.join(EXPLORATION_RANGES)}.")
+    for key, (low, high) in EXPLORATION_RANGES.items():
+        if key in exploration:
+            _number(exploration, key, low, high)
+
+
 def _number(config: dict, key: str, low: float, high: float) -> None:
+    text = config[key]
     try:
-        value = float(config[key])
+        value = float(text)
     except (TypeError, ValueError):
-        raise InvalidInputException(f"{key} must be a number, got {config[key]!r}.") from None
-    if not low <= value <= high:
-        raise InvalidInputException(f"{key} must be between {low} and {high}, got {value}.")
+        value = math.nan
+    bounds = f"from {low:g} to {high:g}" if math.isfinite(high) else f"of at least {low:g}"
+    if not (math.isfinite(value) and low <= value <= high) or "_" in str(text):
+        raise InvalidInputException(
+            f"Invalid itemExplorationConfig {key} {printable(str(text))!r}: it must be a "
+            f"finite number {bounds}.")
 
 
 class CampaignOperations(OperationsBase):

@@ -4,14 +4,15 @@ from __future__ import annotations
 import uuid
 
 from chalicelib.errors import InvalidInputException, ResourceInUseException
+from chalicelib.models import UPDATABLE, implemented_recipes, recipe_name
 from chalicelib.records import kinds
 from chalicelib.records.arns import arn_name
-from chalicelib.resources.base import OperationsBase, not_deleted
 from chalicelib.records.recipe_catalogue import describe_recipe
 from chalicelib.records.registry import (ACTIVE, CREATE_IN_PROGRESS, CREATE_PENDING,
                                          CREATE_STOPPING)
 from chalicelib.records.versions import RUNNING, version_summary
-from chalicelib.models import UPDATABLE, implemented_recipes, recipe_name
+from chalicelib.resources.base import OperationsBase, not_deleted
+from chalicelib.resources.hyperparameters import check_solution_config
 
 DEFAULT_RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
 TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
@@ -29,6 +30,7 @@ class SolutionOperations(OperationsBase):
         describe_recipe(recipe)  # ResourceNotFoundException for an unknown recipe
         if recipe_name(recipe) not in implemented_recipes():
             raise InvalidInputException(f"Recipe {recipe} is not supported here yet.")
+        check_solution_config(recipe, solutionConfig, performHPO)
         doc = self.registry.create(
             kinds.SOLUTION, ctx.arn_prefix, name,
             {"datasetGroupArn": datasetGroupArn, "recipeArn": recipe,

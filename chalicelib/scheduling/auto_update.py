@@ -12,11 +12,12 @@ import logging
 import time
 
 from chalicelib.datasets.reader import group_datasets
-from chalicelib.deployment import replace_deployment
+from chalicelib.deployment import replace_deployment, user_histories
+from chalicelib.models import UPDATABLE, get_recipe, load_model, recipe_name
 from chalicelib.records import kinds
 from chalicelib.records.registry import ACTIVE
 from chalicelib.training.data_loading import load_training_data
-from chalicelib.models import UPDATABLE, get_recipe, load_model, recipe_name
+from chalicelib.training.model_check import check_model
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,9 @@ def update_version(backend, version: dict) -> None:
     directory = backend.artifacts.model_dir(arn)
     data, last_seq = load_training_data(backend, version["datasetGroupArn"])
     model = get_recipe(version["recipeArn"]).update(load_model(directory), data, log=log.info)
-    replace_deployment(directory, model, data)
+    histories = user_histories(data)
+    check_model(model, histories)   # an unusable update leaves the served model in place
+    replace_deployment(directory, model, histories)
     now = time.time()
 
     def note(doc):  # the serving cache reloads when the revision changes

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from chalicelib.storage.base import AlreadyExists, Doc, EventStore, ResourceStore
+from chalicelib.storage.group_commit import GroupCommit
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -22,6 +23,10 @@ CREATE TABLE IF NOT EXISTS events (
     user_id TEXT, session_id TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_user ON events (dataset_group, user_id, seq);
 CREATE INDEX IF NOT EXISTS events_session ON events (dataset_group, session_id);
+-- PutEvents with a userId relabels the session's anonymous events: this index holds only
+-- those, so the relabel does not scan every event the session ever sent.
+CREATE INDEX IF NOT EXISTS events_anonymous ON events (dataset_group, session_id)
+    WHERE user_id IS NULL;
 CREATE TABLE IF NOT EXISTS records (
     dataset TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (dataset, id));
 """
@@ -34,19 +39,28 @@ class SqliteDatabase:
         self._local = threading.local()
         with self.connection() as db:
             db.executescript(_SCHEMA)
+        self._group_commit = GroupCommit(self._open)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                             check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes
+        return db
 
     def connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes
-            self._local.db = db
+            db = self._local.db = self._open()
         return db
 
     def write(self):
         return _Transaction(self.connection())
+
+    def write_grouped(self, work: Callable[[sqlite3.Connection], object]):
+        """`work(db)` committed together with the other writes waiting now (group commit:
+        the live-event writes, which arrive many at a time)."""
+        return self._group_commit.run(work)
 
 
 class _Transaction:
@@ -111,15 +125,16 @@ class SqliteEventStore(EventStore):
         self.database = database
 
     def append_events(self, dataset_group_arn, rows: Iterable[Doc]) -> int:
-        with self.database.write() as db:
-            cursor = None
-            for row in rows:
-                cursor = db.execute(
-                    "INSERT INTO events (dataset_group, user_id, session_id, doc) "
-                    "VALUES (?, ?, ?, ?)",
-                    (dataset_group_arn, row.get("USER_ID"), row.get("SESSION_ID"),
-                     json.dumps(row)))
-            return cursor.lastrowid if cursor else 0
+        values = [(dataset_group_arn, row.get("USER_ID"), row.get("SESSION_ID"),
+                   json.dumps(row)) for row in rows]
+
+        def insert(db):
+            last = 0
+            for value in values:
+                last = db.execute("INSERT INTO events (dataset_group, user_id, session_id, "
+                                  "doc) VALUES (?, ?, ?, ?)", value).lastrowid
+            return last
+        return self.database.write_grouped(insert) if values else 0
 
     def _rows(self, sql, args) -> list[Doc]:
         result = []
@@ -146,7 +161,7 @@ class SqliteEventStore(EventStore):
         return row[0] or 0
 
     def relabel_session(self, dataset_group_arn, session_id, user_id):
-        with self.database.write() as db:
+        def relabel(db):
             rows = db.execute("SELECT seq, doc FROM events WHERE dataset_group = ? AND "
                               "session_id = ? AND user_id IS NULL",
                               (dataset_group_arn, session_id)).fetchall()
@@ -155,11 +170,12 @@ class SqliteEventStore(EventStore):
                 row["USER_ID"] = user_id
                 db.execute("UPDATE events SET user_id = ?, doc = ? WHERE seq = ?",
                            (user_id, json.dumps(row), seq))
+        self.database.write_grouped(relabel)
 
     def upsert_records(self, dataset_arn, id_field, rows):
-        with self.database.write() as db:
-            db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
-                           [(dataset_arn, row[id_field], json.dumps(row)) for row in rows])
+        values = [(dataset_arn, row[id_field], json.dumps(row)) for row in rows]
+        self.database.write_grouped(
+            lambda db: db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", values))
 
     def records(self, dataset_arn):
         rows = self.database.connection().execute(

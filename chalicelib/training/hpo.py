@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from chalicelib.errors import ResourceNotFoundException
-from chalicelib.records import kinds
+from chalicelib.errors import JobFailure, ResourceNotFoundException
 from chalicelib.models import get_recipe, implemented_recipes, recipe_name
+from chalicelib.records import kinds
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ DEFAULT_AUTOML_RECIPES = ("arn:aws:personalize:::recipe/aws-user-personalization
 Evaluate = Callable[..., dict]
 
 
-class HPOConfigError(ValueError):
+class HPOConfigError(JobFailure, ValueError):
     """An hpoConfig or autoMLConfig the search cannot run with (the version fails)."""
 
 

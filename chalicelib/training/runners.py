@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from chalicelib.models.progress import epoch_line, read_history
 from chalicelib.records import kinds
 from chalicelib.records.registry import CREATE_FAILED
 from chalicelib.records.versions import RUNNING, finish_version
@@ -57,6 +58,23 @@ def _alive(pid: int | None, arn: str | None = None) -> bool:
 
 
 ADOPTED_POLL_SECONDS = 0.5
+ECHO_POLL_SECONDS = 1.0
+
+
+class EpochEcho:
+    """The server's own log gets one line per finished epoch of a running task (what a
+    user watching `make serve` sees), read from the task's structured history."""
+
+    def __init__(self, arn: str, model_dir: Path):
+        self.name = arn.rsplit("/", 1)[-1]
+        self.model_dir = model_dir
+        self.shown = 0
+
+    def poll(self) -> None:
+        epochs = (read_history(self.model_dir) or {}).get("epochs", [])
+        for record in epochs[self.shown:]:
+            log.info("training %s: %s", self.name, epoch_line(record))
+        self.shown = max(self.shown, len(epochs))
 
 
 class ProcessRunner:
@@ -86,21 +104,28 @@ class ProcessRunner:
                          name=f"watch-{process.pid}").start()
 
     def _watch(self, arn: str, process: subprocess.Popen) -> None:
-        code = process.wait()
+        echo = EpochEcho(arn, self.backend.artifacts.model_dir(arn))
+        while True:
+            try:
+                code = process.wait(timeout=ECHO_POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                echo.poll()
+        echo.poll()
         with self._lock:
             self._processes.pop(arn, None)
         if code != 0:  # the task records its own failures; this catches kills and crashes
             finish_version(self.backend.registry, arn, CREATE_FAILED,
-                           self._last_words(arn, code))
+                           self._exit_reason(code))
 
-    def _last_words(self, arn: str, code: int) -> str:
-        try:
-            lines = self.log_path(arn).read_text(errors="replace").strip().splitlines()
-        except OSError:
-            lines = []
-        last = lines[-1] if lines else ""
-        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-        return f"Training task {how}." + (f" Last output: {last[:500]}" if last else "")
+    @staticmethod
+    def _exit_reason(code: int) -> str:
+        """A sentence for the user, never the task's own output (a traceback's last line
+        is Python's text): the log file holds that."""
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        memory = " (it may have run out of memory)" if code in (-9, 137) else ""
+        return (f"The training task {how}{memory} before recording a result. The details "
+                "are in the training task's log.")
 
     def stop(self, arn: str) -> None:
         with self._lock:
@@ -139,9 +164,5 @@ class ProcessRunner:
             time.sleep(ADOPTED_POLL_SECONDS)
         finish_version(self.backend.registry, arn, CREATE_FAILED,
                        "Training task ended without recording a result (it was killed or "
-                       "crashed while the endpoint was restarting)."
-                       + self._last_output(arn))
-
-    def _last_output(self, arn: str) -> str:
-        words = self._last_words(arn, 0).split("Last output: ", 1)
-        return f" Last output: {words[1]}" if len(words) == 2 else ""
+                       "crashed while the endpoint was restarting). The details are in the "
+                       "training task's log.")

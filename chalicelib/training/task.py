@@ -3,7 +3,7 @@
 Runs as its own process (locally) or container (ECS): reads the dataset group's data from
 the store, trains (FULL) or updates (UPDATE) the recipe's model, computes the metrics on a
 held-out split, writes the model artifact and marks the version ACTIVE. Any failure marks
-it CREATE FAILED with the reason.
+it CREATE FAILED with a reason written for the user (the traceback goes to the task log).
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ import traceback
 from chalicelib.backend import build_backend
 from chalicelib.config import Settings
 from chalicelib.datasets.csv_import import check_training_minimums
-from chalicelib.deployment import write_deployment
+from chalicelib.deployment import user_histories, write_deployment
+from chalicelib.errors import JobFailure, failure_reason
+from chalicelib.models import get_recipe, load_model
 from chalicelib.records import kinds
 from chalicelib.records.recipe_catalogue import default_hyperparameters
 from chalicelib.records.registry import ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS
@@ -24,7 +26,8 @@ from chalicelib.records.versions import finish_version
 from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.evaluation import evaluate
 from chalicelib.training.hpo import record_automl, tune_version
-from chalicelib.models import get_recipe, load_model
+from chalicelib.training.model_check import check_model
+from chalicelib.models.progress import TrainingProgress
 
 log = logging.getLogger("chalicelib.training")
 
@@ -43,7 +46,8 @@ def previous_model(backend, version: dict):
         kinds.SOLUTION_VERSION, version["solutionVersionArn"].rsplit(":", 1)[0],
         lambda d: d["solutionArn"] == version["solutionArn"] and d["status"] == ACTIVE)
     if not versions:
-        raise ValueError("trainingMode UPDATE needs an ACTIVE solution version.")
+        raise JobFailure("trainingMode UPDATE needs an ACTIVE solution version of the same "
+                         "solution.")
     latest = max(versions, key=lambda d: d["creationDateTime"])
     return load_model(backend.artifacts.model_dir(latest["solutionVersionArn"]))
 
@@ -59,25 +63,25 @@ def train_version(backend, arn: str) -> None:
     recipe = get_recipe(version["recipeArn"])
     params = hyperparameters_for(version)
     metrics = {}
+    directory = backend.artifacts.model_dir(arn)
+    progress = TrainingProgress(directory, log.info)
     if version["trainingMode"] == "UPDATE":
-        model = recipe.update(previous_model(backend, version), data, log=log.info)
+        model = recipe.update(previous_model(backend, version), data, log=progress)
     else:
         # AutoML / HPO when the solution asks for them; otherwise just the metrics.
         recipe, params, metrics = tune_version(
             version, recipe, data, params, evaluate,
             lambda arn: hyperparameters_for({**version, "recipeArn": arn}))
         record_automl(registry, version, recipe)
-        model = recipe.train(data, params, seed=0, log=log.info)
-    write_deployment(backend.artifacts.model_dir(arn), model, data)
+        model = recipe.train(data, params, seed=0, log=progress)
+    histories = user_histories(data)
+    check_model(model, histories)   # NaN weights or scores fail here, never get served
+    write_deployment(directory, model, histories)
+    progress.save(finished=time.time(), hyperparameters=params)
     backend.artifacts.flush()  # before ACTIVE: a campaign must find the model
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,
                    tunedHPOParams={"algorithmHyperParameters": params},
                    _metrics=metrics, _eventSeq=last_seq, recipeArn=recipe.arn)
-
-
-def failure_reason(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {error}"
-    return text if len(text) < 1000 else text[:997] + "..."
 
 
 def main(argv=None) -> int:
@@ -92,9 +96,9 @@ def main(argv=None) -> int:
     try:
         train_version(backend, args.solution_version_arn)
     except Exception as error:
-        traceback.print_exc()
+        traceback.print_exc()   # the task log has the details; the reason is for users
         finish_version(backend.registry, args.solution_version_arn, CREATE_FAILED,
-                       failure_reason(error))
+                       failure_reason(error, "Training", "the training task's log"))
         return 1
     return 0
 

@@ -79,15 +79,9 @@ class Gateway:
             caller = auth.identify(request.headers, self.account_id, self.region,
                                    self.known_keys)
             _check_content_type(request.headers.get("content-type"), request.body)
-            params = validate(found.operation.input_shape, _json_body(request.body))
             context = RequestContext(service, found.operation.name, caller.account_id,
                                      caller.region, request_id)
-            _check_arns_visible(params, context)
-            handler = getattr(self.providers[service], method_name(found.operation.name), None)
-            if handler is None:
-                raise NotImplementedException(
-                    f"{found.operation.name} is not implemented yet.")
-            result = handler(context, **params)
+            result = self.invoke(context, found.operation, _json_body(request.body))
             response = serialize_result(service, found.operation, result, request_id)
         except ServiceError as error:
             response = serialize_error(service, error, request_id)
@@ -100,6 +94,18 @@ class Gateway:
         if self.on_response is not None:
             self.on_response(context, response, time.perf_counter() - started)
         return response
+
+
+    def invoke(self, context: RequestContext, operation, params: dict):
+        """One operation for an identified caller: the parameters validated against the
+        model, ARNs of other accounts refused, then the provider method. (The console
+        calls this too, for a viewer it has identified by session.)"""
+        params = validate(operation.input_shape, params)
+        _check_arns_visible(params, context)
+        handler = getattr(self.providers[context.service], method_name(operation.name), None)
+        if handler is None:
+            raise NotImplementedException(f"{operation.name} is not implemented yet.")
+        return handler(context, **params)
 
 
 def _json_body(body: bytes) -> dict:

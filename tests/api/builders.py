@@ -121,3 +121,20 @@ def train(personalize, group, name, recipe, timeout=240, **solution_args) -> tup
 def read_lines(s3, bucket, key) -> list[dict]:
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     return [json.loads(line) for line in body.splitlines() if line.strip()]
+
+
+def export(personalize, s3, setup, name, mode=None):
+    """A dataset export job of setup["Interactions"] into setup["bucket"], run to ACTIVE:
+    (arn, job, rows of its CSV)."""
+    args = {"ingestionMode": mode} if mode else {}
+    arn = personalize.create_dataset_export_job(
+        jobName=name, datasetArn=setup["Interactions"], roleArn=ROLE,
+        jobOutput={"s3DataDestination": {"path": f"s3://{setup['bucket']}/exports/"}},
+        **args)["datasetExportJobArn"]
+    status = wait_for(lambda: personalize.describe_dataset_export_job(
+        datasetExportJobArn=arn), ["datasetExportJob", "status"], timeout=60)
+    job = personalize.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"]
+    assert status == "ACTIVE", job.get("failureReason")
+    body = s3.get_object(Bucket=setup["bucket"],
+                         Key=f"exports/{name}/part-00000.csv")["Body"].read().decode()
+    return arn, job, list(csv.DictReader(io.StringIO(body)))

@@ -1,13 +1,11 @@
 """Dataset export jobs (BULK / PUT / ALL to CSV in S3) and data deletion jobs (the users'
 imported rows, live events and records go; training afterwards no longer sees them)."""
-import csv
-import io
 from collections import Counter
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.builders import ROLE, build_group, code, csv_bytes, train
+from tests.api.builders import ROLE, build_group, code, csv_bytes, export, train
 from tests.conftest import wait_for
 
 
@@ -22,21 +20,6 @@ def setup(personalize, s3, events):
                       eventList=[{"eventType": "click", "itemId": "i8",
                                   "sentAt": 1_800_000_001}])
     return built
-
-
-def export(personalize, s3, setup, name, mode=None):
-    args = {"ingestionMode": mode} if mode else {}
-    arn = personalize.create_dataset_export_job(
-        jobName=name, datasetArn=setup["Interactions"], roleArn=ROLE,
-        jobOutput={"s3DataDestination": {"path": f"s3://{setup['bucket']}/exports/"}},
-        **args)["datasetExportJobArn"]
-    status = wait_for(lambda: personalize.describe_dataset_export_job(
-        datasetExportJobArn=arn), ["datasetExportJob", "status"], timeout=60)
-    job = personalize.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"]
-    assert status == "ACTIVE", job.get("failureReason")
-    body = s3.get_object(Bucket=setup["bucket"],
-                         Key=f"exports/{name}/part-00000.csv")["Body"].read().decode()
-    return arn, job, list(csv.DictReader(io.StringIO(body)))
 
 
 def test_export_modes(personalize, s3, setup):

@@ -25,14 +25,14 @@ def test_hpo(personalize, group):
                                   "maxParallelTrainingJobs": "1"},
             "algorithmHyperParameterRanges": {
                 "integerHyperParameterRanges": [
-                    {"name": "hidden_dimension", "minValue": 8, "maxValue": 16}],
+                    {"name": "hidden_dimension", "minValue": 32, "maxValue": 40}],
                 "categoricalHyperParameterRanges": [
                     {"name": "recency_mask", "values": ["true", "false"]}]}}}
     solution, version = train(personalize, group, "hpo", "aws-user-personalization",
                               performHPO=True, solutionConfig=config)
     doc = personalize.describe_solution_version(solutionVersionArn=version)["solutionVersion"]
     tuned = doc["tunedHPOParams"]["algorithmHyperParameters"]
-    assert 8 <= int(tuned["hidden_dimension"]) <= 16
+    assert 32 <= int(tuned["hidden_dimension"]) <= 40
     assert tuned["recency_mask"] in ("true", "false")
     assert tuned["epochs"] == "1"
     assert doc["performHPO"] is True

@@ -4,6 +4,7 @@ tracker and an Items dataset with a numerical field, ready for events without tr
 from __future__ import annotations
 
 import json
+import re
 
 from chalicelib.wire.service_models import SERVICES, service_model
 from tests.api.builders import GENRE_PRICE_ITEMS_SCHEMA, INTERACTIONS_SCHEMA, ready
@@ -13,6 +14,9 @@ from tests.reliability.http import operation_target, send, signing_name
 OPERATIONS = [(s, service_model(s).operation_model(name))
               for s in SERVICES for name in service_model(s).operation_names]
 LONE_SURROGATE = "\ud800"
+# A failureReason or batch line error is written for a user: never an exception's name and
+# text, or a traceback.
+PYTHON_TEXT = re.compile(r"Traceback|\b\w+(Error|Exception): |line \d+, in ")
 
 
 def typed_filler(shape):

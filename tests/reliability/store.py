@@ -36,3 +36,12 @@ def records(data_dir: Path, dataset_arn: str) -> list[dict]:
     with closing(sqlite3.connect(database(data_dir), timeout=30)) as db:
         rows = db.execute("SELECT doc FROM records WHERE dataset = ?", (dataset_arn,))
         return [json.loads(doc) for (doc,) in rows]
+
+
+def insert_event(data_dir: Path, dataset_group_arn: str, row: dict) -> None:
+    """An event written straight into the store, as an older version could have stored
+    it (for instance with a lone surrogate the wire now refuses)."""
+    with closing(sqlite3.connect(database(data_dir), timeout=30)) as db, db:
+        db.execute("INSERT INTO events (dataset_group, user_id, session_id, doc) "
+                   "VALUES (?, ?, ?, ?)", (dataset_group_arn, row.get("USER_ID"),
+                                           row.get("SESSION_ID"), json.dumps(row)))

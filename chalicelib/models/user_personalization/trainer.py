@@ -8,12 +8,13 @@ import torch
 from torch import nn
 
 from chalicelib.models.base import Log
-from chalicelib.models.user_personalization.network import SequenceNetwork
-from chalicelib.models.user_personalization.sequences import WindowBuilder
-from chalicelib.models.user_personalization.settings import TrainingSettings
 from chalicelib.models.sampling import (FULL_SOFTMAX_BELOW, AliasSampler,
                                         default_num_negatives, full_softmax_loss,
                                         sampled_softmax_loss, unigram_proposal)
+from chalicelib.models.user_personalization.network import SequenceNetwork
+from chalicelib.models.user_personalization.sequences import WindowBuilder
+from chalicelib.models.user_personalization.settings import TrainingSettings
+from chalicelib.models.progress import report_epoch
 
 
 class Trainer:
@@ -116,10 +117,10 @@ class Trainer:
                     self.log(f"step {steps}: loss {loss:.4f}, {rate:.0f} events/s")
                 if settings.max_steps and steps >= settings.max_steps:
                     break
-            seconds = max(time.perf_counter() - epoch_start, 1e-9)
             events_total += epoch_events
-            self.log(f"epoch {epoch + 1}/{settings.epochs}: loss "
-                     f"{epoch_loss / max(epoch_events, 1):.4f}, {epoch_events / seconds:.0f} events/s")
+            report_epoch(self.log, epoch + 1, settings.epochs,
+                         epoch_loss / max(epoch_events, 1), epoch_events,
+                         time.perf_counter() - epoch_start, time.perf_counter() - started)
             if settings.max_steps and steps >= settings.max_steps:
                 break
         network.eval()

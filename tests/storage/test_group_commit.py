@@ -1,0 +1,91 @@
+"""Group commit of live-event writes: batched, isolated per write, durable when answered."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from chalicelib.storage.group_commit import GroupCommit
+from chalicelib.storage.sqlite import SqliteDatabase, SqliteEventStore
+
+
+def test_concurrent_writes_share_transactions_and_all_are_stored(tmp_path, monkeypatch):
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    store = SqliteEventStore(database)
+    commits = []
+    original = GroupCommit._commit
+
+    def counting(db, batch):
+        commits.append(len(batch))
+        original(db, batch)
+    monkeypatch.setattr(GroupCommit, "_commit", staticmethod(counting))
+    threads = [threading.Thread(target=lambda n=n: [store.append_events(
+        "group", [{"USER_ID": f"u{n}", "ITEM_ID": f"i{k}", "EVENT_ID": f"{n}-{k}"}])
+        for k in range(50)]) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(commits) == 400
+    assert len(commits) < 400  # some calls waited together and were committed as one
+    stored = store.events("group")
+    assert sorted(row["EVENT_ID"] for row in stored) == sorted(
+        f"{n}-{k}" for n in range(8) for k in range(50))
+
+
+def test_a_failing_write_does_not_undo_the_others_in_its_batch(tmp_path):
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def write(n):
+        barrier.wait()
+        def work(db):
+            db.execute("INSERT INTO records VALUES ('d', ?, '{}')", (f"id{n}",))
+            if n == 2:
+                raise ValueError("bad write")
+        try:
+            database.write_grouped(work)
+        except ValueError as error:
+            errors.append(str(error))
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == ["bad write"]
+    ids = {row[0] for row in database.connection().execute("SELECT id FROM records")}
+    assert ids == {"id0", "id1", "id3"}
+
+
+def test_a_write_that_breaks_the_transaction_fails_alone_and_the_writer_goes_on(tmp_path):
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    with pytest.raises(sqlite3.OperationalError):
+        database.write_grouped(lambda db: db.execute("COMMIT"))  # ends the group's transaction
+    database.write_grouped(lambda db: db.execute("INSERT INTO records VALUES ('d', 'x', '{}')"))
+    assert database.connection().execute("SELECT id FROM records").fetchall() == [("x",)]
+
+
+def test_an_answered_write_is_visible_to_a_new_connection(tmp_path):
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    SqliteEventStore(database).append_events("group", [{"USER_ID": "u", "ITEM_ID": "i"}])
+    other = sqlite3.connect(tmp_path / "db.sqlite3")
+    assert other.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+
+
+def test_relabelling_a_session_reads_only_its_anonymous_events(tmp_path):
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    plan = database.connection().execute(
+        "EXPLAIN QUERY PLAN SELECT seq, doc FROM events WHERE dataset_group = ? AND "
+        "session_id = ? AND user_id IS NULL", ("g", "s")).fetchall()
+    assert any("events_anonymous" in str(step) for step in plan), plan
+
+
+@pytest.mark.parametrize("anonymous", [True, False])
+def test_relabel_gives_anonymous_session_events_to_the_user(tmp_path, anonymous):
+    store = SqliteEventStore(SqliteDatabase(tmp_path / "db.sqlite3"))
+    store.append_events("g", [{"USER_ID": None if anonymous else "other", "SESSION_ID": "s",
+                               "ITEM_ID": "i"}])
+    store.relabel_session("g", "s", "u")
+    assert [row["ITEM_ID"] for row in store.user_events("g", "u")] == (["i"] if anonymous else [])
