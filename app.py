@@ -7,7 +7,7 @@ from chalicelib.backend import build_backend
 from chalicelib.config import Settings
 from chalicelib.console.app import Console, ConsoleRequest
 from chalicelib.console.routes import ROUTES as CONSOLE_ROUTES
-from chalicelib.scheduling.auto_update import run_automatic_updates
+from chalicelib.scheduling import auto_update
 from chalicelib.tasks import Tasks
 from chalicelib.training.ecs_runner import EcsRunner, task_seconds
 from chalicelib.wire.gateway import HttpRequest
@@ -88,7 +88,7 @@ for _path in CONSOLE_ROUTES:
 def automatic_updates(event):
     """The two-hourly EventBridge rule: refresh every eligible campaign's model."""
     backend = built()[1]
-    updated = run_automatic_updates(backend)
+    updated = auto_update.run_automatic_updates(backend)
     backend.artifacts.flush()  # the S3 mirror publishes the refreshed models
     return {"updated": updated}
 
