@@ -36,12 +36,17 @@ def remove_partial_files(artifacts) -> int:
 
 def run_import_job(backend, job_arn: str) -> None:
     registry = backend.registry
+    job = registry.get(kinds.DATASET_IMPORT_JOB, job_arn)
+    try:   # the job stays CREATE PENDING behind a dataset that is still being created
+        dataset = registry.wait_active(kinds.DATASET, job["datasetArn"])
+    except ServiceError as error:
+        _fail(registry, job_arn, str(error))
+        return
     job = registry.update(kinds.DATASET_IMPORT_JOB, job_arn, _start)
     if job["status"] != CREATE_IN_PROGRESS:
         return
     partial = None
     try:
-        dataset = registry.get(kinds.DATASET, job["datasetArn"])
         schema = parse_schema(registry.get(kinds.SCHEMA, dataset["schemaArn"])["schema"])
         folder = backend.artifacts.dataset_dir(dataset["datasetArn"])
         folder.mkdir(parents=True, exist_ok=True)

@@ -2,12 +2,14 @@
 from chalicelib.resources.registry import Kind
 
 DATASET_GROUP = Kind("dataset-group", "Dataset group", "datasetGroupArn")
-SCHEMA = Kind("schema", "Schema", "schemaArn")
+SCHEMA = Kind("schema", "Schema", "schemaArn", synchronous=True)
 DATASET = Kind("dataset", "Dataset", "datasetArn")
 DATASET_IMPORT_JOB = Kind("dataset-import-job", "Dataset import job", "datasetImportJobArn")
 DATASET_EXPORT_JOB = Kind("dataset-export-job", "Dataset export job", "datasetExportJobArn")
 DATA_DELETION_JOB = Kind("data-deletion-job", "Data deletion job", "dataDeletionJobArn")
-SOLUTION = Kind("solution", "Solution", "solutionArn")
+# AWS answers DescribeSolution with ACTIVE right after CreateSolution (creation and last
+# update at the same millisecond), and its samples call CreateSolutionVersion at once.
+SOLUTION = Kind("solution", "Solution", "solutionArn", synchronous=True)
 SOLUTION_VERSION = Kind("solution", "Solution version", "solutionVersionArn",
                         store_kind="solution-version")
 CAMPAIGN = Kind("campaign", "Campaign", "campaignArn")

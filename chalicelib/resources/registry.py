@@ -1,10 +1,15 @@
 """Resource records and their lifecycle, shared by every resource family.
 
 Statuses are AWS's: CREATE PENDING -> CREATE IN_PROGRESS -> ACTIVE (or CREATE FAILED),
-DELETE PENDING -> gone. Resources with no real work behind them (dataset groups, schemas,
+DELETE PENDING -> gone. Resources with no real work behind them (dataset groups, datasets,
 filters, ...) settle to ACTIVE `settle_seconds` after creation, and deleted ones vanish
 as long after deletion. Settling happens when a record is read, so it needs no
-background thread, works the same in Lambda, and survives restarts.
+background thread, works the same in Lambda, and survives restarts. Kinds that AWS
+creates synchronously (`Kind.synchronous`: schemas, solutions) are ACTIVE at once.
+
+AWS's own samples take the next step on a parent the moment it is created (create_dataset
+then create_dataset_import_job), so a step accepts a parent that is still settling
+(`get_usable`) and its background work waits for the parent (`wait_active`).
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ class Kind:
     label: str         # for messages: 'Dataset group'
     arn_field: str     # the ARN's member name in shapes: 'datasetGroupArn'
     store_kind: str = ""  # where records are kept, when the ARN type is shared (versions)
+    synchronous: bool = False  # AWS creates it ACTIVE at once: no CREATE PENDING to settle
 
     @property
     def key(self) -> str:
@@ -52,6 +58,8 @@ class Registry:
         name); ResourceAlreadyExistsException if that ARN is taken."""
         arn = make_arn(arn_prefix, kind.arn_type, arn_name or name)
         now = self.clock()
+        if kind.synchronous:
+            settles, status = False, ACTIVE
         record = {"name": name, kind.arn_field: arn, "status": status,
                   "creationDateTime": now, "lastUpdatedDateTime": now, **doc}
         if settles:
@@ -86,6 +94,28 @@ class Registry:
             raise ResourceInUseException(
                 f"{kind.label} {arn} is not in ACTIVE state (it is {doc['status']}).")
         return doc
+
+    def get_usable(self, kind: Kind, arn: str) -> dict:
+        """get_active, but a record still settling to ACTIVE by itself passes too: the
+        step that names it is accepted and its work waits (`wait_active`)."""
+        doc = self.get(kind, arn)
+        if doc["status"] != ACTIVE and not self._will_settle(doc):
+            raise ResourceInUseException(
+                f"{kind.label} {arn} is not in ACTIVE state (it is {doc['status']}).")
+        return doc
+
+    def wait_active(self, kind: Kind, arn: str) -> dict:
+        """The record once it is ACTIVE, sleeping while it settles; ResourceNotFound /
+        ResourceInUse when it is gone or will not become ACTIVE by itself."""
+        while True:
+            doc = self.get_usable(kind, arn)
+            if doc["status"] == ACTIVE:
+                return doc
+            time.sleep(min(1.0, max(0.01, doc["_settleAt"] - self.clock())))
+
+    @staticmethod
+    def _will_settle(doc: dict) -> bool:
+        return doc["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS) and "_settleAt" in doc
 
     def list(self, kind: Kind, arn_prefix: str,
              where: Callable[[dict], bool] | None = None) -> list[dict]:

@@ -11,8 +11,7 @@ class SchemaOperations(OperationsBase):
     def create_schema(self, ctx, name, schema, domain=None):
         parse_schema(schema)  # InvalidInputException on a bad record
         doc = self.registry.create(kinds.SCHEMA, ctx.arn_prefix, name,
-                                   {"schema": schema, "domain": domain},
-                                   settles=False, status="ACTIVE")
+                                   {"schema": schema, "domain": domain})
         return {"schemaArn": doc["schemaArn"]}
 
     def describe_schema(self, ctx, schemaArn):
