@@ -225,7 +225,7 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
          "trainingMode": "FULL", "trainingType": "MANUAL", "eventType": None,
          "performHPO": False, "performAutoML": False, "solutionConfig": {},
          "_eventSeq": backend.events.last_seq(group)},
-        settles=False, status="ACTIVE", arn_name=f"{solution.rsplit('/', 1)[-1]}/v1")
+        status="ACTIVE", arn_name=f"{solution.rsplit('/', 1)[-1]}/v1")
     write_deployment(backend.artifacts.model_dir(version["solutionVersionArn"]), model, data)
 
     campaign = personalize.create_campaign(

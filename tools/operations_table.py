@@ -45,6 +45,45 @@ LIMITS = {
 }
 
 
+# Where AWS's behaviour had to be read from its documentation and samples: the rule
+# followed, and where it is written.
+RULES = [
+    ("Lifecycles",
+     "Schemas and solutions are ACTIVE as soon as they are created (AWS's DescribeSolution "
+     "answers ACTIVE a second after CreateSolution, with creation and update at the same "
+     "millisecond, in the user_segmentation sample's output). Dataset groups, datasets, "
+     "filters, event trackers and campaigns go through CREATE PENDING (datasets took 30 s "
+     "on AWS in the updating_datasets sample). A step that AWS's samples take on a parent "
+     "created a moment earlier is accepted: CreateDatasetImportJob on a dataset still "
+     "CREATE PENDING waits behind it (CREATE PENDING until the dataset is ACTIVE); children "
+     "of a pending dataset group are accepted; PutEvents works on a new event tracker. "
+     "PERSONALIZE_SETTLE_SECONDS (default 0.2) is how long the pending statuses last.",
+     "API_CreateSolutionVersion, API_DescribeDataset; aws-samples/amazon-personalize-samples"),
+    ("CSV files",
+     "The first row must be a header naming the columns; names are matched to the schema "
+     "ignoring case; every non-nullable schema field needs its column. Columns that map to "
+     "no schema field are ignored and logged, and so is a column with no name (pandas' "
+     "to_csv() index, which AWS's Promotions, Trending-Now and ECOMMERCE samples import).",
+     "Developer guide: Preparing and importing bulk data; Formatting your input data"),
+    ("GetRecommendations fields",
+     "userId is required for USER_PERSONALIZATION recipes and itemId for RELATED_ITEMS "
+     "ones (API reference). aws-trending-now and the VIDEO_ON_DEMAND \"Trending now\" use "
+     "case need a userId only for a filter that reads CurrentUser or the user's "
+     "interactions. \"Customers who viewed X also viewed\", \"Because you watched X\" and "
+     "\"More like X\" need both; \"Frequently bought together\" needs a userId only for "
+     "such a filter. aws-popularity-count and the \"Most popular\"/\"Best sellers\"/\"Most "
+     "viewed\" use cases need a userId (their pages list no exception). Trending-Now has no "
+     "batch recommendations: CreateBatchInferenceJob refuses it.",
+     "API_RS_GetRecommendations; Trending-Now recipe; ECOMMERCE and VIDEO_ON_DEMAND use cases"),
+    ("Legacy HRNN recipes",
+     "aws-hrnn, aws-hrnn-metadata and aws-hrnn-coldstart are \"no longer available\": "
+     "ListRecipes leaves them out, and DescribeRecipe and CreateSolution answer "
+     "ResourceNotFoundException (\"Resource Arn ... does not exist.\", naming "
+     "aws-user-personalization as their replacement), as for any recipe that does not exist.",
+     "Developer guide: Legacy HRNN recipes"),
+]
+
+
 def rows(service: str):
     provider = PROVIDERS[service]
     for name in service_model(service).operation_names:
@@ -67,6 +106,9 @@ def render() -> str:
                   "| Operation | Status | Module | Limits |", "|---|---|---|---|"]
         lines += [f"| {n} | {s} | {f'`{m}`' if m else ''} | {l} |" for n, s, m, l in table]
         lines.append("")
+    lines += ["## AWS rules followed", ""]
+    for title, rule, source in RULES:
+        lines += [f"- **{title}.** {rule} (Source: {source}.)", ""]
     return "\n".join(lines)
 
 

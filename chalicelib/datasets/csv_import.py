@@ -1,6 +1,7 @@
 """Streaming CSV validation for dataset import jobs.
 
-The header is matched to the schema ignoring case (extra columns are ignored, as AWS does),
+The header is matched to the schema ignoring case (extra columns, unnamed ones included,
+are ignored, as AWS does),
 every row is type-checked, and the rows are written to `sink` normalised: the header is
 every schema field name upper-cased, in schema order, so all files of a dataset look alike
 whatever the source column order was. One line is held at a time, so a 1 GB file costs
@@ -137,10 +138,7 @@ def _read_header(reader) -> list[str]:
         raise DataImportError("The file is empty: the first row must be a header row naming "
                               "the columns.")
     names = [h.strip().upper() for h in header]
-    for position, name in enumerate(names, start=1):
-        if not name:
-            raise DataImportError(f"Column {position} of the header row has no name.")
-    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1 and n)
     if repeated:
         raise DataImportError(
             f"The header row names {', '.join(repeated)} more than once (column names are "
@@ -161,7 +159,10 @@ def _column_plan(header: list[str], schema: Schema):
                 "names match the schema fields.")
         plan.append((index, field))
     used = {f.name for f in schema.fields}
-    return plan, [name for name in header if name not in used]
+    # A column with no name (pandas' to_csv() writes its index so) maps to no schema field:
+    # ignored like any other extra column, and reported by its position.
+    return plan, [name or f"(column {position}, unnamed)"
+                  for position, name in enumerate(header, start=1) if name not in used]
 
 
 def _converter(field: Field, truncated: list[int]) -> Callable[[str], str] | None:

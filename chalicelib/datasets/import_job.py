@@ -35,8 +35,14 @@ def remove_partial_files(artifacts) -> int:
 def run_import_job(backend, job_arn: str) -> None:
     """Start the job, import, and finish it ACTIVE or CREATE FAILED (its lifecycle:
     chalicelib/records/lifecycle.py, DATASET_IMPORT)."""
-    kind = kinds.DATASET_IMPORT_JOB
-    kind.lifecycle.run(backend.registry, kind, job_arn, lambda job: _import(backend, job),
+    registry, kind = backend.registry, kinds.DATASET_IMPORT_JOB
+    job = registry.get(kind, job_arn)
+    try:   # the job stays CREATE PENDING behind a dataset that is still being created
+        registry.wait_active(kinds.DATASET, job["datasetArn"])
+    except ServiceError as error:
+        kind.lifecycle.finish(registry, kind, job_arn, kind.lifecycle.failed, str(error))
+        return
+    kind.lifecycle.run(registry, kind, job_arn, lambda job: _import(backend, job),
                        reason=_failure_reason, expected=(DataImportError, ServiceError))
 
 

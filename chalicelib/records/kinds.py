@@ -14,7 +14,9 @@ DATASET_EXPORT_JOB = Kind("dataset-export-job", "Dataset export job", "datasetEx
                           lifecycle=JOB)
 DATA_DELETION_JOB = Kind("data-deletion-job", "Data deletion job", "dataDeletionJobArn",
                          lifecycle=DATA_DELETION)
-SOLUTION = Kind("solution", "Solution", "solutionArn", lifecycle=SETTLING)
+# AWS answers DescribeSolution with ACTIVE right after CreateSolution (creation and last
+# update at the same millisecond), and its samples call CreateSolutionVersion at once.
+SOLUTION = Kind("solution", "Solution", "solutionArn", lifecycle=SYNCHRONOUS)
 SOLUTION_VERSION = Kind("solution", "Solution version", "solutionVersionArn",
                         store_kind="solution-version", lifecycle=TRAINING)
 CAMPAIGN = Kind("campaign", "Campaign", "campaignArn", lifecycle=SETTLING)

@@ -32,8 +32,18 @@ def _date(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
+# "Legacy HRNN recipes are no longer available" (AWS developer guide, Legacy HRNN recipes):
+# ListRecipes leaves them out, and DescribeRecipe and CreateSolution find no such recipe.
+LEGACY_RECIPES = ("aws-hrnn", "aws-hrnn-metadata", "aws-hrnn-coldstart")
+
+
 def _not_found(arn) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"Resource Arn {arn} does not exist.")
+    message = f"Resource Arn {arn} does not exist."
+    if isinstance(arn, str) and arn.startswith(RECIPE_PREFIX) \
+            and arn[len(RECIPE_PREFIX):] in LEGACY_RECIPES:
+        message += (" Legacy HRNN recipes are no longer available; use "
+                    f"{RECIPE_PREFIX}aws-user-personalization, which replaces them.")
+    return ResourceNotFoundException(message)
 
 
 def _lookup(arn, prefix: str, table: str) -> tuple[str, dict]:

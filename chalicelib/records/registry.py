@@ -3,6 +3,10 @@ each kind's lifecycle applied on the way: chalicelib/records/lifecycle.py), chan
 
 Every reader and writer of records goes through a Registry, never the raw store, so a
 record is always seen with its status brought up to date.
+
+AWS's own samples take the next step on a parent the moment it is created (create_dataset
+then create_dataset_import_job), so a step accepts a parent that is still settling
+(`get_usable`) and its background work waits for the parent (`wait_active`).
 """
 from __future__ import annotations
 
@@ -87,6 +91,28 @@ class Registry:
             raise ResourceInUseException(
                 f"{kind.label} {arn} is not in ACTIVE state (it is {doc['status']}).")
         return doc
+
+    def get_usable(self, kind: Kind, arn: str) -> dict:
+        """get_active, but a record still settling to ACTIVE by itself passes too: the
+        step that names it is accepted and its work waits (`wait_active`)."""
+        doc = self.get(kind, arn)
+        if doc["status"] != ACTIVE and not self._will_settle(doc):
+            raise ResourceInUseException(
+                f"{kind.label} {arn} is not in ACTIVE state (it is {doc['status']}).")
+        return doc
+
+    def wait_active(self, kind: Kind, arn: str) -> dict:
+        """The record once it is ACTIVE, sleeping while it settles; ResourceNotFound /
+        ResourceInUse when it is gone or will not become ACTIVE by itself."""
+        while True:
+            doc = self.get_usable(kind, arn)
+            if doc["status"] == ACTIVE:
+                return doc
+            time.sleep(min(1.0, max(0.01, doc["_settleAt"] - self.clock())))
+
+    @staticmethod
+    def _will_settle(doc: dict) -> bool:
+        return doc["status"] in (CREATE_PENDING, CREATE_IN_PROGRESS) and "_settleAt" in doc
 
     def list(self, kind: Kind, arn_prefix: str,
              where: Callable[[dict], bool] | None = None) -> list[dict]:

@@ -48,6 +48,12 @@ class BatchInferenceJobOperations(OperationsBase):
             raise InvalidInputException(
                 f"{version['recipeArn']} is a USER_SEGMENTATION recipe: use "
                 "CreateBatchSegmentJob.")
+        if recipe_name(version["recipeArn"]) == "aws-trending-now":
+            # The Trending-Now recipe page: "You can't get batch recommendations with the
+            # Trending-Now recipe."
+            raise InvalidInputException(
+                "Batch recommendations are not available for the aws-trending-now recipe; "
+                "use GetRecommendations with a campaign.")
         if (batchInferenceJobMode or "BATCH_INFERENCE") == "THEME_GENERATION":
             raise InvalidInputException(
                 "batchInferenceJobMode THEME_GENERATION needs the Content Generator, which "

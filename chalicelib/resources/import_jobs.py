@@ -13,7 +13,9 @@ class ImportJobOperations(OperationsBase):
                                   tags=None, importMode=None,
                                   publishAttributionMetricsToS3=None):
         self._parent(kinds.DATASET, datasetArn)
-        self.registry.get_active(kinds.DATASET, datasetArn)
+        # A dataset created a moment ago is accepted: the job waits for it (AWS's samples
+        # create the import job in the statement after create_dataset).
+        self.registry.get_usable(kinds.DATASET, datasetArn)
         location = dataSource.get("dataLocation")
         if not location or not location.startswith("s3://"):
             raise InvalidInputException(

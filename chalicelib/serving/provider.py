@@ -13,6 +13,7 @@ import numpy as np
 from chalicelib.datasets.reader import SchemaCache
 from chalicelib.errors import InvalidInputException, ResourceNotFoundException
 from chalicelib.filters import FilterContext
+from chalicelib.models import get_recipe
 from chalicelib.records import kinds
 from chalicelib.records.lifecycle import (ACTIVE, UPDATE_IN_PROGRESS, UPDATE_PENDING,
                                           not_deleted)
@@ -22,7 +23,8 @@ from chalicelib.serving.actions import ActionRecommendationOperations
 from chalicelib.serving.catalog import CatalogCache, ItemCatalog
 from chalicelib.serving.filtering import FilterResolver
 from chalicelib.serving.model_cache import Deployed, ModelCache
-from chalicelib.models import get_recipe
+from chalicelib.serving.requirements import (check_filters_have_user,
+                                             check_recommendation_request)
 
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 500
@@ -159,18 +161,9 @@ class RuntimeProvider(ActionRecommendationOperations):
         if count > MAX_RESULTS:
             raise InvalidInputException(f"numResults must be at most {MAX_RESULTS}.")
         recipe_type = self._recipe_type(version["recipeArn"])
-        if recipe_type == "RELATED_ITEMS":
-            if not itemId:
-                raise InvalidInputException(
-                    "itemId is required for a campaign of a RELATED_ITEMS recipe.")
-        elif recipe_type == "USER_PERSONALIZATION":
-            if not userId:
-                raise InvalidInputException(
-                    "userId is required for a campaign of a USER_PERSONALIZATION recipe.")
-        else:
-            raise InvalidInputException(
-                f"GetRecommendations is not supported for {recipe_type} campaigns; "
-                "use GetPersonalizedRanking.")
+        # A recommender answers for its domain use case, a campaign for its recipe.
+        check_recommendation_request(campaign.get("recipeArn") or version["recipeArn"],
+                                     recipe_type, userId, itemId)
         group = version["datasetGroupArn"]
         columns = self._metadata_columns(campaign, metadataColumns, group)
         flt = self.filters.resolve(filterArn, group) if filterArn else None
@@ -180,6 +173,7 @@ class RuntimeProvider(ActionRecommendationOperations):
             if not promotion.get("filterArn"):
                 raise InvalidInputException("A promotion needs a filterArn.")
             promo_filter = self.filters.resolve(promotion["filterArn"], group)
+        check_filters_have_user(userId, (flt, promo_filter))
 
         deployed = self.models.get(version)
         needs_all_events = any(f is not None and f.uses_interactions

@@ -69,6 +69,15 @@ def test_extra_columns_are_ignored():
     assert rows[1] == ["u1", "i1", "5", "click", "", ""]
 
 
+def test_unnamed_columns_are_ignored_like_pandas_index():
+    # DataFrame.to_csv() without index=False: an unnamed first column of row numbers, as
+    # in AWS's Promotions and Trending-Now samples.
+    summary, rows = run(",USER_ID,ITEM_ID,TIMESTAMP,,EVENT_TYPE\n"
+                        "0,u1,i1,5,x,click\n1,u2,i2,6,y,view\n")
+    assert summary.ignored_columns == ["(column 1, unnamed)", "(column 5, unnamed)"]
+    assert rows[1:] == [["u1", "i1", "5", "click", "", ""], ["u2", "i2", "6", "view", "", ""]]
+
+
 def test_quoted_fields_with_commas_quotes_and_newlines():
     _, rows = run(ITEMS_HEADER + '"i,1",a|b,9.5,3,TRUE,"says ""hi"",\nthen more",1700000000\n',
                   ITEMS)

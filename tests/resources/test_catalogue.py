@@ -261,7 +261,17 @@ def test_type_and_domain_helpers():
 def test_unknown_arn_is_not_found(call, arn):
     with pytest.raises(ResourceNotFoundException) as caught:
         call(arn)
-    assert caught.value.message == f"Resource Arn {arn} does not exist."
+    assert caught.value.message.startswith(f"Resource Arn {arn} does not exist.")
+
+
+@pytest.mark.parametrize("name", catalogue.LEGACY_RECIPES)
+def test_legacy_hrnn_recipes_are_no_longer_available(name):
+    arn = f"arn:aws:personalize:::recipe/{name}"
+    assert name not in catalogue.recipe_names()
+    with pytest.raises(ResourceNotFoundException) as caught:
+        catalogue.describe_recipe(arn)
+    assert "no longer available" in caught.value.message
+    assert "aws-user-personalization" in caught.value.message
 
 
 def test_recipes_the_trainer_knows_are_in_the_catalogue():
