@@ -1,7 +1,7 @@
 """personalize-events operations. Every accepted event is durable before the call returns.
 
 Checks follow AWS: properties must be a JSON object whose camelCase keys name fields of the
-dataset's schema (numbers for numeric fields); the trackingId must name a live event
+dataset's schema (numbers for numeric fields); the trackingId must name an existing event
 tracker. PutItems/PutUsers are announced to the in-process change feed after they are
 stored, so filters and metadata in serving see them on the next request.
 """

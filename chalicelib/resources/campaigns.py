@@ -71,7 +71,7 @@ class CampaignOperations(OperationsBase):
 
     def list_campaigns(self, ctx, solutionArn=None, nextToken=None, maxResults=None):
         prefix = f"{solutionArn}/" if solutionArn else None
-        where = live if prefix is None else (
+        where = not_deleted if prefix is None else (
             lambda d: d["solutionVersionArn"].startswith(prefix) and not_deleted(d))
         return self._list(kinds.CAMPAIGN, ctx, "campaigns", nextToken, maxResults, where)
 

@@ -307,7 +307,7 @@ def test_new_item_embedding_is_the_mean_of_its_metadata_neighbours(recipe, catal
 
 
 def test_text_encoder_missing_at_update_time_keeps_the_width(monkeypatch):
-    from chalicelib.training import item_features
+    from chalicelib.models import item_features
     monkeypatch.setattr(item_features, "_minilm_model", False)  # as if the load had failed
     vectors = item_features.encode_texts(["a title"], item_features.MINILM, 384)
     assert vectors.shape == (1, 384) and not vectors.any()
