@@ -1,8 +1,9 @@
 """Batch inference and batch segment jobs: JSON lines in from S3, one answer per line out.
 
-The recommendations come from the runtime's own code (model cache, user history with live
-events, filters, exploration), pointed at a solution version instead of a campaign, so a
-batch job answers exactly what GetRecommendations / GetPersonalizedRanking would.
+The recommendations come from the serving engine (chalicelib/serving/engine.py: model
+cache, user history with live events, filters, exploration), pointed at a solution version
+and the job's configuration instead of a campaign's, so a batch job answers exactly what
+GetRecommendations / GetPersonalizedRanking would.
 """
 from __future__ import annotations
 
@@ -18,23 +19,13 @@ from chalicelib.datasets.csv_import import MAX_ID_LENGTH
 from chalicelib.errors import InvalidInputException, ServiceError
 from chalicelib.filters import parse_filter
 from chalicelib.records import kinds
-from chalicelib.serving.provider import RuntimeProvider
+from chalicelib.serving.engine import ServingEngine, check_ranking_input
+from chalicelib.serving.requirements import check_recommendation_request
 
 ITEM_AFFINITY = "aws-item-affinity"
 ITEM_ATTRIBUTE_AFFINITY = "aws-item-attribute-affinity"
 SEGMENT_RECIPES = (ITEM_AFFINITY, ITEM_ATTRIBUTE_AFFINITY)
 log = logging.getLogger(__name__)
-
-
-class VersionRuntime(RuntimeProvider):
-    """RuntimeProvider serving one solution version with a job's configuration."""
-
-    def __init__(self, backend, version: dict, config: dict):
-        super().__init__(backend)
-        self._served = ({"campaignConfig": config}, version)
-
-    def _campaign(self, campaign_arn):
-        return self._served
 
 
 def output_path(job: dict) -> str:
@@ -117,13 +108,13 @@ def _inference(backend, job: dict) -> None:
     version = backend.registry.get(kinds.SOLUTION_VERSION, job["solutionVersionArn"])
     config = {"itemExplorationConfig": (job.get("batchInferenceJobConfig") or {})
               .get("itemExplorationConfig") or {}}
-    runtime = VersionRuntime(backend, version, config)
-    recipe_type = runtime._recipe_type(version["recipeArn"])
+    engine = ServingEngine(backend)
+    recipe_type = engine.recipe_type(version["recipeArn"])
     s3 = backend.s3_client()
     data = read_bytes(s3, job["jobInput"]["s3DataSource"]["path"])
 
     def answer(record: dict) -> dict:
-        common = {"filterArn": job.get("filterArn"), "filterValues": _filter_values(record)}
+        common = {"filter_arn": job.get("filterArn"), "filter_values": _filter_values(record)}
         if recipe_type == "PERSONALIZED_RANKING":
             items = record.get("itemList")
             if not isinstance(items, list) or not all(
@@ -131,15 +122,17 @@ def _inference(backend, job: dict) -> None:
                 raise InvalidInputException(
                     "Each input line needs userId and itemList (a list of item ids) for a "
                     "PERSONALIZED_RANKING solution version.")
-            result = runtime.get_personalized_ranking(
-                None, campaignArn=None, inputList=[str(i) for i in items],
-                userId=record_id(record, "userId", recipe_type), **common
-            )["personalizedRanking"]
+            items = [str(i) for i in items]
+            user_id = record_id(record, "userId", recipe_type)
+            check_ranking_input(items, [])
+            result = engine.rank(version, user_id, items, **common)
         else:
             key = "itemId" if recipe_type == "RELATED_ITEMS" else "userId"
-            result = runtime.get_recommendations(
-                None, numResults=job["numResults"],
-                **{key: record_id(record, key, recipe_type)}, **common)["itemList"]
+            found = record_id(record, key, recipe_type)
+            user_id, item_id = (None, found) if key == "itemId" else (found, None)
+            check_recommendation_request(version["recipeArn"], recipe_type, user_id, item_id)
+            result = engine.recommend(version, config, job["numResults"], user_id=user_id,
+                                      item_id=item_id, **common)
         return {"recommendedItems": [r["itemId"] for r in result],
                 "scores": [round(float(r["score"]), 7) for r in result]}
 
@@ -154,8 +147,8 @@ def run_batch_segment(backend, job_arn: str) -> None:
 
 def _segments(backend, job: dict) -> None:
     version = backend.registry.get(kinds.SOLUTION_VERSION, job["solutionVersionArn"])
-    runtime = VersionRuntime(backend, version, {})
-    deployed = runtime.models.get(version)
+    engine = ServingEngine(backend)
+    deployed = engine.deployed(version)
     model, users = deployed.model, sorted(deployed.histories)
     position = {item: i for i, item in enumerate(model.item_ids)}
     by_attribute = version["recipeArn"].endswith(ITEM_ATTRIBUTE_AFFINITY)
@@ -172,7 +165,7 @@ def _segments(backend, job: dict) -> None:
 
     def answer(record: dict) -> dict:
         if by_attribute:
-            columns = np.flatnonzero(_attribute_mask(runtime, version, deployed, record))
+            columns = np.flatnonzero(_attribute_mask(engine, version, deployed, record))
         else:
             found = position.get(record_id(record, "itemId", ITEM_AFFINITY))
             if found is None:
@@ -195,11 +188,11 @@ def _all_scores(model, user: str, history: list[str]):
         return model.recommend(user, history, len(model.item_ids), exploration_weight=0.0)
 
 
-def _attribute_mask(runtime, version, deployed, record) -> np.ndarray:
+def _attribute_mask(engine, version, deployed, record) -> np.ndarray:
     """itemAttributes ('ITEMS.genres = "Comedy"') selects items with the filter language."""
     expression = record.get("itemAttributes")
     if not isinstance(expression, str) or not expression.strip():
         raise InvalidInputException(f"Each input line needs itemAttributes for "
                                     f"{ITEM_ATTRIBUTE_AFFINITY}.")
     flt = parse_filter(f"INCLUDE ItemID WHERE {expression}")
-    return runtime._catalog(version, deployed).mask(flt, {})
+    return engine.item_mask(version, deployed, flt)

@@ -1,8 +1,9 @@
 """What a campaign's answer is made of, for the console: which slots exploration filled,
 the items' metadata, and why an item was recommended to a user.
 
-Reads through the same RuntimeProvider that answers GetRecommendations (its model cache,
-catalogs and user histories), so what the console explains is what the API served.
+Reads through the same RuntimeProvider and serving engine that answer GetRecommendations
+(the engine's model cache, catalogs and user histories), so what the console explains is
+what the API served.
 """
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ def nearest(vectors: np.ndarray, row: int, count: int) -> list[tuple[int, float]
 class ServingInspector:
     def __init__(self, runtime):
         self.runtime = runtime   # chalicelib.serving.provider.RuntimeProvider
+        self.engine = runtime.engine
 
     def _deployed(self, campaign_arn: str):
         campaign, version = self.runtime._campaign(campaign_arn)
-        return campaign, version, self.runtime.models.get(version)
+        return campaign, version, self.engine.deployed(version)
 
     def exploitation_items(self, campaign_arn: str, user_id: str, count: int,
                            filter_arn: str | None = None,
@@ -45,14 +47,13 @@ class ServingInspector:
         real answer holding anything else was filled by exploration."""
         campaign, version, deployed = self._deployed(campaign_arn)
         group = version["datasetGroupArn"]
-        live = self.runtime.live_events(deployed, group, user_id, since_training=False)
-        history = self.runtime.history(deployed, group, user_id)
+        live = self.engine.live_events(deployed, group, user_id, since_training=False)
+        history = self.engine.history(deployed, group, user_id)
         mask = None
         if filter_arn:
-            catalog = self.runtime._catalog(version, deployed)
-            flt = self.runtime.filters.resolve(filter_arn, group)
-            mask = self.runtime._filter_mask(catalog, flt, filter_values, group, user_id,
-                                             live)
+            catalog = self.engine.catalog(version, deployed)
+            flt = self.engine.filters.resolve(filter_arn, group)
+            mask = self.engine.filter_mask(catalog, flt, filter_values, group, user_id, live)
         try:
             scored = deployed.model.recommend(user_id, history, count, mask,
                                               exploration_weight=0.0)
@@ -63,7 +64,7 @@ class ServingInspector:
     def item_metadata(self, campaign_arn: str, item_ids: list[str]) -> dict[str, dict]:
         """Item id -> its current metadata fields as text (ITEM_ID left out)."""
         _, version, deployed = self._deployed(campaign_arn)
-        catalog = self.runtime._catalog(version, deployed)
+        catalog = self.engine.catalog(version, deployed)
         out = {}
         for item in item_ids:
             record = catalog.metadata(item) or {}
@@ -85,7 +86,7 @@ class ServingInspector:
         spaces = self._spaces(model)
         neighbours = {name: [(model.item_ids[i], s) for i, s in nearest(vectors, row, count)]
                       for name, vectors in spaces.items()}
-        history = self.runtime.history(deployed, version["datasetGroupArn"], user_id) \
+        history = self.engine.history(deployed, version["datasetGroupArn"], user_id) \
             if user_id else []
         recent = history[-RECENT_HISTORY:]
         z = spaces.get("z")

@@ -113,6 +113,6 @@ def served(tmp_path, n_items: int = 50, recipe_type: str = "USER_PERSONALIZATION
         {"USER_ID": "u1", "TIER": "gold"}, {"USER_ID": "u2", "TIER": "free"}])
     provider = RuntimeProvider(backend)
     model = ScoreModel(n_items)
-    provider.models.get = lambda version: Deployed(model, {"u1": ["i0"]}, 0)
-    provider._recipe_types["arn:aws:personalize:::recipe/fake"] = recipe_type
+    provider.engine.models.get = lambda version: Deployed(model, {"u1": ["i0"]}, 0)
+    provider.engine._recipe_types["arn:aws:personalize:::recipe/fake"] = recipe_type
     return Served(provider, backend, model)

@@ -14,7 +14,7 @@ from tests.serving.fakes import CAMPAIGN, GROUP, PREFIX, served
 def s(tmp_path):
     fixture = served(tmp_path)
     yield fixture
-    changes.unsubscribe(fixture.provider.catalogs.on_records)
+    changes.unsubscribe(fixture.provider.engine.catalogs.on_records)
 
 
 def ids(result, key="itemList"):
@@ -105,7 +105,7 @@ def test_metadata_needs_campaign_config(tmp_path):
             fixture.call("get_recommendations", campaignArn=CAMPAIGN, userId="u",
                          metadataColumns={"ITEMS": ["GENRE"]})
     finally:
-        changes.unsubscribe(fixture.provider.catalogs.on_records)
+        changes.unsubscribe(fixture.provider.engine.catalogs.on_records)
 
 
 def test_promotion_share_order_and_no_duplicates(s):
@@ -140,7 +140,7 @@ def test_related_items_current_item_filter(tmp_path):
         with pytest.raises(InvalidInputException):
             fixture.call("get_recommendations", campaignArn=CAMPAIGN, userId="u")
     finally:
-        changes.unsubscribe(fixture.provider.catalogs.on_records)
+        changes.unsubscribe(fixture.provider.engine.catalogs.on_records)
 
 
 def test_ranking_permutation_filter_drops_and_unknown_last(tmp_path):
@@ -156,4 +156,4 @@ def test_ranking_permutation_filter_drops_and_unknown_last(tmp_path):
         assert ids(result, "personalizedRanking") == ["i5", "i9", "new"]
         assert result["personalizedRanking"][0]["metadata"] == {"genre": "action|comedy"}
     finally:
-        changes.unsubscribe(fixture.provider.catalogs.on_records)
+        changes.unsubscribe(fixture.provider.engine.catalogs.on_records)
