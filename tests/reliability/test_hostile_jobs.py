@@ -175,3 +175,17 @@ def test_failed_imports_leave_no_partial_files_and_restart_removes_stale_ones(
         assert [p.suffix for p in folder.iterdir()] == [".csv"]   # the good import stays
     finally:
         server.stop()
+
+
+def test_a_deletion_file_that_is_not_utf8_fails_with_a_clear_reason(personalize, s3, setup):
+    s3.put_object(Bucket=setup["bucket"], Key="delete/latin1.csv",
+                  Body="USER_ID\nu1\nJos\u00e9\n".encode("latin-1"))
+    arn = personalize.create_data_deletion_job(
+        jobName="hostile-latin1", datasetGroupArn=setup["group"], roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{setup['bucket']}/delete/latin1.csv"}
+    )["dataDeletionJobArn"]
+    assert wait_for(lambda: personalize.describe_data_deletion_job(dataDeletionJobArn=arn),
+                    ["dataDeletionJob", "status"], done=("COMPLETED", "FAILED")) == "FAILED"
+    reason = personalize.describe_data_deletion_job(
+        dataDeletionJobArn=arn)["dataDeletionJob"]["failureReason"]
+    assert "Line 3" in reason and "UTF-8" in reason and not PYTHON_TEXT.search(reason)
