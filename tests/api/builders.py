@@ -138,3 +138,16 @@ def export(personalize, s3, setup, name, mode=None):
     body = s3.get_object(Bucket=setup["bucket"],
                          Key=f"exports/{name}/part-00000.csv")["Body"].read().decode()
     return arn, job, list(csv.DictReader(io.StringIO(body)))
+
+
+def failed_deletion(personalize, s3, setup, name, body: bytes) -> str:
+    """A data deletion job over `body` (a CSV) that must end FAILED: its failureReason."""
+    key = f"delete/{name}.csv"
+    s3.put_object(Bucket=setup["bucket"], Key=key, Body=body)
+    arn = personalize.create_data_deletion_job(
+        jobName=name, datasetGroupArn=setup["group"], roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{setup['bucket']}/{key}"})["dataDeletionJobArn"]
+    assert wait_for(lambda: personalize.describe_data_deletion_job(dataDeletionJobArn=arn),
+                    ["dataDeletionJob", "status"], done=("COMPLETED", "FAILED")) == "FAILED"
+    return personalize.describe_data_deletion_job(
+        dataDeletionJobArn=arn)["dataDeletionJob"]["failureReason"]

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.builders import ROLE, build_group, code, export, read_lines, ready, train
+from tests.api.builders import (ROLE, build_group, code, export, failed_deletion, read_lines,
+                                ready, train)
 from tests.conftest import Endpoint, wait_for
 from tests.reliability import store
 from tests.reliability.flows import event_tracker, restart
@@ -178,14 +179,6 @@ def test_failed_imports_leave_no_partial_files_and_restart_removes_stale_ones(
 
 
 def test_a_deletion_file_that_is_not_utf8_fails_with_a_clear_reason(personalize, s3, setup):
-    s3.put_object(Bucket=setup["bucket"], Key="delete/latin1.csv",
-                  Body="USER_ID\nu1\nJos\u00e9\n".encode("latin-1"))
-    arn = personalize.create_data_deletion_job(
-        jobName="hostile-latin1", datasetGroupArn=setup["group"], roleArn=ROLE,
-        dataSource={"dataLocation": f"s3://{setup['bucket']}/delete/latin1.csv"}
-    )["dataDeletionJobArn"]
-    assert wait_for(lambda: personalize.describe_data_deletion_job(dataDeletionJobArn=arn),
-                    ["dataDeletionJob", "status"], done=("COMPLETED", "FAILED")) == "FAILED"
-    reason = personalize.describe_data_deletion_job(
-        dataDeletionJobArn=arn)["dataDeletionJob"]["failureReason"]
+    reason = failed_deletion(personalize, s3, setup, "hostile-latin1",
+                             "USER_ID\nu1\nJos\u00e9\n".encode("latin-1"))
     assert "Line 3" in reason and "UTF-8" in reason and not PYTHON_TEXT.search(reason)
