@@ -1,7 +1,7 @@
 """aws-user-personalization-v2 over HTTP: trained with its documented hyperparameter,
 served by a campaign (a PutEvents changes the next recommendation), solution metrics,
 and trainingMode UPDATE folding in a new item."""
-from tests.api.builders import ROLE, build_group, csv_bytes, ready, train
+from tests.api.builders import build_group, import_new_items, ready, train
 
 V2 = "aws-user-personalization-v2"
 
@@ -37,15 +37,7 @@ def test_v2_trains_serves_and_updates(personalize, runtime, events, s3):
     after = runtime.get_recommendations(campaignArn=campaign, userId="u1", numResults=10)
     assert items[0] not in [i["itemId"] for i in after["itemList"]]  # now in the history
 
-    s3.put_object(Bucket=arns["bucket"], Key="new-items.csv",
-                  Body=csv_bytes(["ITEM_ID", "GENRES"], [("i999", "Comedy")]))
-    job = personalize.create_dataset_import_job(
-        jobName="v2-api-new-items", datasetArn=arns["Items"], roleArn=ROLE,
-        importMode="INCREMENTAL",
-        dataSource={"dataLocation": f"s3://{arns['bucket']}/new-items.csv"}
-    )["datasetImportJobArn"]
-    ready(lambda: personalize.describe_dataset_import_job(datasetImportJobArn=job),
-          ["datasetImportJob", "status"])
+    import_new_items(personalize, s3, arns, "v2-api-new-items", [("i999", "Comedy")])
     update = personalize.create_solution_version(solutionArn=solution,
                                                  trainingMode="UPDATE")["solutionVersionArn"]
     ready(lambda: personalize.describe_solution_version(solutionVersionArn=update),
