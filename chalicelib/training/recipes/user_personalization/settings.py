@@ -39,9 +39,9 @@ V2_DEFAULT_HYPERPARAMETERS = {
     "hidden_dimension": "64",
     "bptt": "50",
     "epochs": "40",
-    "learning_rate": "0.002",
+    "learning_rate": "0.01",
     "batch_size": "128",
-    "dropout": "0.3",
+    "dropout": "0.2",
     "early_stopping_patience": "4",
 }
 
