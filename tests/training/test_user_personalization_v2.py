@@ -112,7 +112,7 @@ def test_early_stopping_picks_and_reports_the_epoch(trained):
     kept = [line for line in logs if line.startswith("early stopping: kept epoch")]
     assert len(kept) == 1
     epochs = [line for line in logs if line.startswith("epoch ")]
-    assert all("validation NDCG@10" in line for line in epochs)
+    assert all("validation ndcg@10" in line for line in epochs)
     best, run = (int(w) for w in kept[0].split()[4:7:2])
     assert 1 <= best <= run == len(epochs) <= 25
 
