@@ -35,12 +35,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("PERSONALIZE_TEXT_ENCODER", "hashed")
-
-import torch  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.baselines.gru4rec import GRU4RecConfig, train_gru4rec  # noqa: E402
 from bench.baselines.popularity import Popularity  # noqa: E402
@@ -51,7 +48,7 @@ from chalicelib.training.data import TrainingData  # noqa: E402
 from chalicelib.training.evaluation import (LIST_LENGTH, benchmark_metrics,  # noqa: E402
                                             temporal_split)
 
-RESULTS = ROOT / "bench" / "results"
+RESULTS = Path(__file__).resolve().parent / "results"
 OURS = {"v2": "aws-user-personalization-v2", "v1": "aws-user-personalization"}
 SAMPLED_USERS, SAMPLED_NEGATIVES = 10_000, 100
 BASELINE_VALIDATION_USERS = 5000
@@ -207,12 +204,14 @@ def train_model(key: str, partition: Sequences, recipe_data, dense: bool, args, 
         return BaselineScorer(model), 0, 0, time.perf_counter() - started, True, []
     validation = partition.baseline_validation(args.seed)
     if key == "sasrec":
-        config = SASRecConfig(maxlen=200 if dense else 50, dropout=0.2 if dense else 0.5,
-                              max_epochs=args.sasrec_max_epochs, patience=args.patience)
+        config = SASRecConfig(maxlen=200 if dense else 50, dropout=0.2 if dense else 0.5)
+        config.training.max_epochs, config.training.patience = (args.sasrec_max_epochs,
+                                                                args.patience)
         model, report = train_sasrec(sequences, partition.num_items, validation, config,
                                      args.seed, args.max_seconds, log)
     else:
-        config = GRU4RecConfig(max_epochs=args.gru4rec_max_epochs)
+        config = GRU4RecConfig()
+        config.training.max_epochs = args.gru4rec_max_epochs
         model, report = train_gru4rec(sequences, partition.num_items, validation, config,
                                       args.seed, args.max_seconds, log)
     return (BaselineScorer(model), report.epochs_run, report.best_epoch, report.seconds,

@@ -16,6 +16,15 @@ import torch
 
 
 @dataclass
+class TrainingSettings:
+    """What every baseline's training loop takes (each model's config adds its own)."""
+    learning_rate: float
+    batch_size: int
+    max_epochs: int
+    patience: int
+
+
+@dataclass
 class FitReport:
     epochs_run: int = 0
     best_epoch: int = 0

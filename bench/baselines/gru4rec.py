@@ -9,25 +9,25 @@ fixes its epochs; here the shared early-stopping loop also watches the validatio
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-from bench.baselines import fit_with_early_stopping, validation_ndcg
+from bench.baselines import TrainingSettings, fit_with_early_stopping, validation_ndcg
 
 
 @dataclass
 class GRU4RecConfig:
+    """The official parameter names: layers=[hidden], dropout_p_hidden, n_sample,
+    sample_alpha; learning_rate, batch_size and n_epochs in `training`."""
     hidden: int = 480
-    batch_size: int = 48
     dropout_hidden: float = 0.2
-    learning_rate: float = 0.07
     n_sample: int = 2048
     sample_alpha: float = 0.2
-    max_epochs: int = 10
-    patience: int = 3
+    training: TrainingSettings = field(default_factory=lambda: TrainingSettings(
+        learning_rate=0.07, batch_size=48, max_epochs=10, patience=3))
 
 
 class GRU4Rec(nn.Module):
@@ -69,13 +69,13 @@ def train_gru4rec(sequences: list[list[int]], num_items: int, validation: tuple[
     proposal = counts ** config.sample_alpha
     proposal /= proposal.sum()
     log_q = torch.from_numpy(np.log(np.maximum(proposal, 1e-12))).float()
-    optimizer = torch.optim.Adagrad(model.parameters(), lr=config.learning_rate)
+    optimizer = torch.optim.Adagrad(model.parameters(), lr=config.training.learning_rate)
 
     def epoch(_):
         """Session-parallel mini-batches: each of the batch's lanes runs through a session
         event by event; a finished session is replaced by the next, its state reset."""
         order = rng.permutation(len(sessions))
-        lanes = min(config.batch_size, len(order))
+        lanes = min(config.training.batch_size, len(order))
         current = list(order[:lanes])
         position = [0] * lanes
         upcoming = lanes
@@ -116,5 +116,5 @@ def train_gru4rec(sequences: list[list[int]], num_items: int, validation: tuple[
 
     report = fit_with_early_stopping(
         model, epoch, lambda: validation_ndcg(model.score_batch, *validation),
-        config.max_epochs, config.patience, max_seconds, log, model.name)
+        config.training.max_epochs, config.training.patience, max_seconds, log, model.name)
     return model, report

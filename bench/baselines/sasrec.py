@@ -12,26 +12,25 @@ the paper's one-negative BCE.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-from bench.baselines import fit_with_early_stopping, left_padded, validation_ndcg
+from bench.baselines import (TrainingSettings, fit_with_early_stopping, left_padded,
+                             validation_ndcg)
 
 
 @dataclass
 class SASRecConfig:
+    training: TrainingSettings = field(default_factory=lambda: TrainingSettings(
+        learning_rate=0.001, batch_size=128, max_epochs=300, patience=10))
     maxlen: int = 50
     hidden: int = 50
     blocks: int = 2
     heads: int = 1
     dropout: float = 0.5
-    learning_rate: float = 0.001
-    batch_size: int = 128
-    max_epochs: int = 300
-    patience: int = 10
 
 
 class SASRecBlock(nn.Module):
@@ -102,11 +101,11 @@ def train_sasrec(sequences: list[list[int]], num_items: int, validation: tuple[l
     model = SASRec(num_items, config)
     usable = [s for s in sequences if len(s) >= 2]
     inputs, targets = training_examples(usable, config.maxlen)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.98))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.training.learning_rate, betas=(0.9, 0.98))
 
     def epoch(_):
         total, count = 0.0, 0
-        for batch in torch.randperm(len(inputs), generator=generator).split(config.batch_size):
+        for batch in torch.randperm(len(inputs), generator=generator).split(config.training.batch_size):
             x, y = inputs[batch], targets[batch]
             width = int((x > 0).sum(1).max())          # trim all-padding columns
             x, y = x[:, -width:], y[:, -width:]
@@ -124,5 +123,5 @@ def train_sasrec(sequences: list[list[int]], num_items: int, validation: tuple[l
 
     report = fit_with_early_stopping(
         model, epoch, lambda: validation_ndcg(model.score_batch, *validation),
-        config.max_epochs, config.patience, max_seconds, log, model.name)
+        config.training.max_epochs, config.training.patience, max_seconds, log, model.name)
     return model, report
