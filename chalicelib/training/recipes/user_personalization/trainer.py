@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from chalicelib.training.progress import report_epoch
+from chalicelib.training.history import report_epoch
 from chalicelib.training.recipes.base import Log
 from chalicelib.training.recipes.user_personalization.network import ItemVectorNetwork
 from chalicelib.training.recipes.user_personalization.sequences import WindowBuilder
