@@ -32,8 +32,11 @@ if [ -f "$PLUGIN_STAMP" ] && [ "$(cat "$PLUGIN_STAMP")" = "$WANT" ]; then
   echo "Personalize plugin already installed in $VENV"
   exit 0
 fi
-# setuptools is in the venv already: no build isolation, nothing downloaded; setuptools'
-# scratch folders go (a stale build/lib would ship deleted modules)
+# built with the venv's own setuptools (no build isolation; a venv of Python 3.13 has
+# none until asked); setuptools' scratch folders go (a stale build/lib would ship deleted
+# modules)
+"$VENV/bin/python" -c "import setuptools" 2>/dev/null \
+  || "$VENV/bin/python" -m pip install -q "setuptools>=64"
 rm -rf "$PLUGIN/build" "$PLUGIN"/*.egg-info
 "$VENV/bin/python" -m pip install -q --no-build-isolation --no-deps --force-reinstall "./$PLUGIN" \
   2>&1 | grep -v "does not follow recommended pattern" || true
