@@ -41,8 +41,9 @@ def printable(text: str) -> str:
 
 
 def decode_utf8(data: bytes, what: str = "The request body") -> str:
+    """Strict UTF-8; a leading byte-order mark is dropped (Java's JSON readers skip it)."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         raise JsonError(f"{what} is not valid UTF-8: byte 0x{data[error.start]:02x} at "
                         f"position {error.start} cannot start or continue a character.") \

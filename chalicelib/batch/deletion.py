@@ -6,7 +6,7 @@ import csv
 import os
 
 from chalicelib.batch.jobs import run_job
-from chalicelib.datasets.csv_import import DataImportError
+from chalicelib.datasets.csv_import import DataImportError, decoded_lines
 from chalicelib.datasets.reader import group_datasets, imported_files
 from chalicelib.datasets.s3_source import iter_s3_lines
 from chalicelib.errors import InvalidInputException
@@ -22,9 +22,8 @@ def run_data_deletion(backend, job_arn: str) -> None:
 
 def read_user_ids(backend, location: str) -> set[str]:
     """The job's CSV: one USER_ID column (a header row, as AWS asks for)."""
-    try:
-        lines = [line.decode("utf-8-sig") if isinstance(line, bytes) else line
-                 for line in iter_s3_lines(backend.s3_client(), location)]
+    try:   # not UTF-8: a clear reason naming the line, as for an import
+        lines = list(decoded_lines(iter_s3_lines(backend.s3_client(), location)))
     except DataImportError as error:
         raise InvalidInputException(str(error)) from None
     rows = csv.reader(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import posixpath
+import re
 
 import numpy as np
 
@@ -194,5 +195,11 @@ def _attribute_mask(engine, version, deployed, record) -> np.ndarray:
     if not isinstance(expression, str) or not expression.strip():
         raise InvalidInputException(f"Each input line needs itemAttributes for "
                                     f"{ITEM_ATTRIBUTE_AFFINITY}.")
+    # AWS's queries match a value with '=' (ITEMS.genres = "Comedy" AND ...); in the filter
+    # language that is IN ("Comedy"), which matches a value of a multi-value field too.
+    expression = _ATTRIBUTE_EQUALS.sub(r"\1 IN (\2)", expression)
     flt = parse_filter(f"INCLUDE ItemID WHERE {expression}")
     return engine.item_mask(version, deployed, flt)
+
+
+_ATTRIBUTE_EQUALS = re.compile(r'(ITEMS\.\w+)\s*=\s*("(?:[^"\\]|\\.)*")', re.IGNORECASE)

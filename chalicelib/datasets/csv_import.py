@@ -56,7 +56,7 @@ def import_csv(lines: Iterable[bytes], schema: Schema, dataset_type: str,
     """Validate `lines` (bytes or str, each ending in its newline) against `schema` and
     write the normalised CSV to `sink`. `dataset_type` only shapes messages today: the
     schema already carries what the dataset type requires."""
-    reader = csv.reader(_decoded(lines), strict=True)
+    reader = csv.reader(decoded_lines(lines), strict=True)
     header = _read_header(reader)
     plan, ignored = _column_plan(header, schema)
     writer = csv.writer(sink, lineterminator="\n")
@@ -108,7 +108,7 @@ def _picker(indices: list[int]) -> Callable[[list[str]], list[str]]:
     return lambda row: list(getter(row))
 
 
-def _decoded(lines: Iterable[bytes | str]) -> Iterator[str]:
+def decoded_lines(lines: Iterable[bytes | str]) -> Iterator[str]:
     """UTF-8 text, line by line; a byte-order mark on the first line is dropped. A newline
     byte never occurs inside a multi-byte UTF-8 sequence, so lines decode independently."""
     for number, raw in enumerate(lines, start=1):

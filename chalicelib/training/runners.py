@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from chalicelib.models.progress import epoch_line, read_history
+from chalicelib.models.training_history import epoch_line, read_history
 from chalicelib.records import kinds
 from chalicelib.records.registry import CREATE_FAILED
 from chalicelib.records.versions import RUNNING, finish_version

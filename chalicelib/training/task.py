@@ -27,7 +27,7 @@ from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.evaluation import evaluate
 from chalicelib.training.hpo import record_automl, tune_version
 from chalicelib.training.model_check import check_model
-from chalicelib.models.progress import TrainingProgress
+from chalicelib.models.training_history import TrainingProgress
 
 log = logging.getLogger("chalicelib.training")
 

@@ -5,7 +5,8 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.builders import ROLE, build_group, code, csv_bytes, export, train
+from tests.api.builders import (ROLE, build_group, code, csv_bytes, export, failed_deletion,
+                                train)
 from tests.conftest import wait_for
 
 
@@ -77,13 +78,5 @@ def test_data_deletion_then_training(personalize, s3, runtime, setup):
 
 
 def test_deletion_file_needs_user_id(personalize, s3, setup):
-    s3.put_object(Bucket=setup["bucket"], Key="delete/bad.csv", Body=b"ITEM_ID\ni1\n")
-    arn = personalize.create_data_deletion_job(
-        jobName="bad-file", datasetGroupArn=setup["group"], roleArn=ROLE,
-        dataSource={"dataLocation": f"s3://{setup['bucket']}/delete/bad.csv"}
-    )["dataDeletionJobArn"]
-    assert wait_for(lambda: personalize.describe_data_deletion_job(dataDeletionJobArn=arn),
-                    ["dataDeletionJob", "status"], done=("COMPLETED", "FAILED")) == "FAILED"
-    reason = personalize.describe_data_deletion_job(
-        dataDeletionJobArn=arn)["dataDeletionJob"]["failureReason"]
+    reason = failed_deletion(personalize, s3, setup, "bad-file", b"ITEM_ID\ni1\n")
     assert "USER_ID" in reason

@@ -116,3 +116,11 @@ def test_a_surrogate_pair_is_an_ordinary_character(events, endpoint, group):
 
 def _event(**extra) -> dict:
     return {"eventType": "click", "itemId": "i1", "sentAt": 1_700_000_000, **extra}
+
+
+def test_a_utf8_byte_order_mark_is_skipped(endpoint):
+    """Java's JSON readers skip it; so does this one."""
+    reply = raw_call(endpoint.url, "personalize", "ListRecipes",
+                     b'\xef\xbb\xbf{"maxResults": 5}')
+    assert reply.status == 200, reply.body
+    assert len(reply.json["recipes"]) == 5

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.builders import ROLE, build_group, code, export, read_lines, ready, train
+from tests.api.builders import (ROLE, build_group, code, export, failed_deletion, read_lines,
+                                ready, train)
 from tests.conftest import Endpoint, wait_for
 from tests.reliability import store
 from tests.reliability.flows import event_tracker, restart
@@ -175,3 +176,9 @@ def test_failed_imports_leave_no_partial_files_and_restart_removes_stale_ones(
         assert [p.suffix for p in folder.iterdir()] == [".csv"]   # the good import stays
     finally:
         server.stop()
+
+
+def test_a_deletion_file_that_is_not_utf8_fails_with_a_clear_reason(personalize, s3, setup):
+    reason = failed_deletion(personalize, s3, setup, "hostile-latin1",
+                             "USER_ID\nu1\nJos\u00e9\n".encode("latin-1"))
+    assert "Line 3" in reason and "UTF-8" in reason and not PYTHON_TEXT.search(reason)

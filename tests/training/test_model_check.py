@@ -7,9 +7,9 @@ import math
 import pytest
 
 from chalicelib.errors import InvalidInputException, JobFailure, failure_reason
-from chalicelib.training.data import TrainingData
+from chalicelib.models.data import TrainingData
 from chalicelib.training.model_check import UnusableModelError, check_model, non_finite_parts
-from chalicelib.training.recipes import get_recipe
+from chalicelib.models import get_recipe
 from tests.api.builders import interactions
 
 

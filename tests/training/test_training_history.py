@@ -3,10 +3,10 @@ import json
 
 import numpy as np
 
-from chalicelib.training.data import TrainingData
-from chalicelib.models.progress import (TRAINING_HISTORY_FILE, TrainingProgress,
+from chalicelib.models.data import TrainingData
+from chalicelib.models.training_history import (TRAINING_HISTORY_FILE, TrainingProgress,
                                           epoch_line, read_history)
-from chalicelib.training.recipes import get_recipe
+from chalicelib.models import get_recipe
 
 EPOCHS = 3
 
