@@ -111,7 +111,7 @@ class Trainer:
             if epoch > 1 and settings.shift_windows:
                 windows = builder.windows(self.numpy_generator)
             order = torch.randperm(len(windows), generator=self.generator)
-            task_log.epoch(epoch + 1, settings.epochs, int((windows.targets >= 0).sum()))
+            task_log.epoch(epoch, settings.epochs, int((windows.targets >= 0).sum()))
             epoch_loss, epoch_events, epoch_start = 0.0, 0, time.perf_counter()
             for batch in order.split(settings.batch_size):
                 loss, events = self.step(windows.inputs[batch], windows.targets[batch],
