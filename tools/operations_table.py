@@ -26,6 +26,13 @@ OUTPUT = ROOT / "docs" / "OPERATIONS.md"
 
 # Known differences from AWS, by operation. Kept short: the table is a map, not a manual.
 LIMITS = {
+    "CreateSolutionVersion": "one training per version; versions wait in CREATE PENDING until the"
+                             " core scheduler gives them threads (`training.cores`); the task log"
+                             " (`<data dir>/artifacts/logs/`) has a progress line at least every "
+                             "10 s",
+    "GetSolutionMetrics": "AWS's protocol: the version is trained without 10% of the users, "
+                          "whose oldest 90% of interactions is the input and newest 10% is "
+                          "scored (USER_SEGMENTATION: each user's newest 20%)",
     "CreateBatchInferenceJob": "batchInferenceJobMode THEME_GENERATION is refused "
                                "(no Content Generator); rankingInfluence is stored, not used",
     "CreateBatchSegmentJob": "filterArn is checked but not applied to the users",

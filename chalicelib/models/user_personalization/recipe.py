@@ -9,6 +9,7 @@ import time
 import numpy as np
 import torch
 
+from chalicelib import task_log
 from chalicelib.models.data import TrainingData
 from chalicelib.models.exploration import compute_item_statistics
 from chalicelib.models.item_features import (fit_feature_spec,
@@ -66,6 +67,7 @@ class UserPersonalizationRecipe(Recipe):
               log: Log = _quiet) -> UserPersonalizationModel:
         settings = TrainingSettings.parse(hyperparameters, self.default_hyperparameters,
                                   self.sequence_model)
+        task_log.phase("featurising")
         torch.manual_seed(seed)
         item_ids = known_item_ids(data)
         index = {item: row for row, item in enumerate(item_ids)}
