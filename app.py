@@ -1,4 +1,6 @@
 """Chalice app: thin Lambda handlers. All protocol work is in chalicelib.wire."""
+from urllib.parse import quote, urlencode
+
 from chalice import Chalice, Rate, Response
 
 from chalicelib import observability
@@ -38,8 +40,16 @@ def gateway():
 
 def _handle() -> Response:
     request = app.current_request
-    result = gateway().handle(HttpRequest(request.method, request.context.get(
-        "resourcePath", "/"), dict(request.headers), request.raw_body or b""))
+    route_path = request.context.get("resourcePath", "/")
+    params = request.query_params or {}
+    query = urlencode([(name, value) for name in params for value in (
+        params.getlist(name) if hasattr(params, "getlist") else [params[name]])],
+        quote_via=quote)
+    # The signature covers the path the client sent: API Gateway's requestContext.path
+    # keeps the stage (/api/...) that resourcePath drops.
+    result = gateway().handle(HttpRequest(
+        request.method, route_path, dict(request.headers), request.raw_body or b"",
+        raw_path=request.context.get("path") or route_path, raw_query=query))
     # Lambda answers API Gateway in JSON: a bytes body would not serialise (all three
     # services answer JSON text).
     body = result.body.decode("utf-8") if isinstance(result.body, bytes) else result.body

@@ -72,7 +72,7 @@ class Console:
 
     @property
     def keys(self) -> KeyRing:
-        return KeyRing.from_settings(self.settings)
+        return KeyRing.from_keyring(self.backend.keyring)
 
     def handle(self, request: ConsoleRequest) -> ConsoleResponse:
         route = request.path[len(routes.PREFIX):].rstrip("/")

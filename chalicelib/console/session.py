@@ -44,12 +44,12 @@ class KeyRing:
         self.open = open
 
     @classmethod
-    def from_settings(cls, settings) -> "KeyRing":
-        """PERSONALIZE_ACCESS_KEYS as Settings holds it: key -> account (KEY:ACCOUNT)."""
-        configured = settings.access_keys
-        if configured is None:
-            return cls(lambda key: None, True)
-        return cls(lambda key: (None, configured[key]) if key in configured else None, False)
+    def from_keyring(cls, keyring) -> "KeyRing":
+        """The API's own keys (chalicelib.wire.keyring.Keyring), secrets included."""
+        def lookup(key: str):
+            found = keyring.lookup(key)
+            return (found.secret, found.account_id) if found is not None else None
+        return cls(lookup, not keyring.verifies)
 
     def check(self, access_key: str, secret: str) -> str | None:
         """The key's account when `secret` is its secret, else None (constant time)."""

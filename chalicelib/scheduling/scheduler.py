@@ -1,12 +1,23 @@
-"""The embedded server's stand-in for the two-hourly EventBridge rule: a timer thread."""
+"""The embedded server's stand-in for the two-hourly EventBridge rule: a timer thread,
+and rounds on demand (POST /_personalize/automatic-updates) for one account at a time."""
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, field
 
 from chalicelib.scheduling.auto_update import run_automatic_updates
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Rounds:
+    """Rounds of one scope: how many started and finished, and their results."""
+    started: int = 0
+    finished: int = 0
+    running: bool = False
+    results: dict[int, list[str]] = field(default_factory=dict)
 
 
 class AutoUpdateScheduler:
@@ -15,15 +26,46 @@ class AutoUpdateScheduler:
         self.interval = interval_seconds
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one round at a time, timer or on demand
+        self._changed = threading.Condition()
+        self._scopes: dict[str, _Rounds] = {}
+        self.rounds_run = 0
         self._thread = threading.Thread(target=self._loop, daemon=True, name="auto-update")
 
     def start(self) -> "AutoUpdateScheduler":
         self._thread.start()
         return self
 
-    def run_now(self) -> list[str]:
+    def run_now(self, arn_prefix: str = "") -> list[str]:
         with self._lock:
-            return run_automatic_updates(self.backend)
+            self.rounds_run += 1
+            return run_automatic_updates(self.backend, arn_prefix)
+
+    def trigger(self, arn_prefix: str) -> list[str]:
+        """A round for one account that starts after this call: triggers that arrive
+        while a round of theirs runs share the one next round (16 parallel triggers run
+        at most two rounds, not sixteen)."""
+        with self._changed:
+            rounds = self._scopes.setdefault(arn_prefix, _Rounds())
+            wanted = rounds.started + 1   # a round already running started too early
+            while rounds.finished < wanted:
+                if rounds.running:
+                    self._changed.wait()
+                    continue
+                rounds.running, rounds.started = True, rounds.started + 1
+                number = rounds.started
+                self._changed.release()
+                try:
+                    result = self.run_now(arn_prefix)
+                except Exception:
+                    log.exception("automatic update round failed")
+                    result = []
+                finally:
+                    self._changed.acquire()
+                rounds.results[number] = result
+                rounds.results.pop(number - 16, None)  # waiters of older rounds have left
+                rounds.running, rounds.finished = False, number
+                self._changed.notify_all()
+            return rounds.results.get(wanted, [])
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

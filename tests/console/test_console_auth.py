@@ -21,7 +21,7 @@ KEYS = {"AKIDCONSOLEA": ("console-secret-a", "111111111111"),
 
 @pytest.fixture(scope="module")
 def closed_endpoint(tmp_path_factory):
-    keys = ",".join(f"{key}:{account}" for key, (_, account) in KEYS.items())
+    keys = ",".join(f"{key}:{secret}:{account}" for key, (secret, account) in KEYS.items())
     server = Endpoint(tmp_path_factory.mktemp("console-auth"),
                       {"PERSONALIZE_ACCESS_KEYS": keys}).start()
     yield server
