@@ -119,8 +119,10 @@ def serve(host: str, port: int, settings: Settings) -> None:
         settings.embedded_s3 = True
     backend.tasks.recover()
     from chalicelib.scheduling.scheduler import AutoUpdateScheduler
-    scheduler = AutoUpdateScheduler(backend, settings.auto_update_seconds).start()
     gateway = build_gateway(backend)
+    scheduler = AutoUpdateScheduler(
+        backend, settings.auto_update_seconds,
+        after_round=gateway.providers["personalize-runtime"].models.preload).start()
     app = EmbeddedApp(gateway, s3_app, AdminRoutes(gateway, scheduler),
                       settings.client_timeout_seconds, Console(gateway, backend))
     # HTTP/1.1 keep-alive, request threads from a pool that grows while all are busy

@@ -89,7 +89,25 @@ class EmbeddedS3:
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ["wsgi.input_terminated"] = False
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        taken = self._taken_by_another(request, account)
+        if taken is not None:
+            return self._refuse(environ, start_response, taken)
         return self._forward(environ, start_response, request)
+
+    def _taken_by_another(self, request: sigv4.Request, account: str) -> S3Error | None:
+        """CreateBucket of a name another account holds: S3's answer is 409, not moto's
+        AccessDenied (bucket names are global; the owner is not revealed)."""
+        bucket = bucket_of(request.raw_path)
+        if (request.method != "PUT" or bucket is None or request.raw_query
+                or request.raw_path.strip("/") != bucket):
+            return None
+        owner = self.store.owner(bucket)
+        if owner is None or owner == account:
+            return None
+        return S3Error(409, "BucketAlreadyExists", "The requested bucket name is not "
+                       "available. The bucket namespace is shared by all users of the "
+                       "system. Please select a different name and try again.",
+                       BucketName=bucket)
 
     def _account(self, request: sigv4.Request) -> str:
         """The verified caller's account (SigV4 header or query, or S3's SigV2 query)."""

@@ -64,6 +64,11 @@ class DurableBuckets:
         from moto.s3.models import s3_backends
         return s3_backends
 
+    def owner(self, bucket_name: str) -> str | None:
+        """The account that holds `bucket_name`, or None."""
+        owner = self._backends().bucket_accounts.get(bucket_name)
+        return owner[1] if owner else None
+
     def _lock(self, bucket: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(bucket, threading.Lock())

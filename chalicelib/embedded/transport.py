@@ -11,6 +11,9 @@ A request thread that waits on a client's bytes serves nobody else. So:
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
+import socket
 import tempfile
 import threading
 import time
@@ -20,6 +23,7 @@ from cheroot import wsgi
 MIN_BODY_RATE = 64 * 1024          # bytes per second a body must average after the grace
 _CHUNK = 1 << 16
 CLOSE_CONNECTION = "personalize.close_connection"
+BODY_DEADLINE = "personalize.body_deadline"   # (seconds) -> cancel()
 
 
 class BodyTimeout(Exception):
@@ -48,22 +52,90 @@ def read_body(environ, timeout_seconds: float, keep_limit: int | None = None) ->
     if length is None and not environ.get("wsgi.input_terminated"):
         return Body()
     stream, body, started = environ["wsgi.input"], Body(), time.monotonic()
-    while length is None or body.size < length:
-        want = _CHUNK if length is None else min(_CHUNK, length - body.size)
-        try:
-            chunk = stream.read(want)
-        except OSError:  # the socket's own timeout: nothing arrived for a while
-            raise BodyTimeout() from None
-        if not chunk:
-            break
-        body.size += len(chunk)
-        if keep_limit is None or body.size <= keep_limit:
-            body.file.write(chunk)
-            body.sha256.update(chunk)
-        if time.monotonic() - started > timeout_seconds + body.size / MIN_BODY_RATE:
-            raise BodyTimeout()
+    # A read blocks until its whole chunk is in, however slowly it trickles: the
+    # watchdog ends the reading side of the socket when the allowance is spent.
+    allowance = timeout_seconds + (length if length is not None else 0) / MIN_BODY_RATE
+    arm = environ.get(BODY_DEADLINE)
+    cancel = arm(allowance) if arm is not None and length else None
+    try:
+        while length is None or body.size < length:
+            want = _CHUNK if length is None else min(_CHUNK, length - body.size)
+            try:
+                chunk = stream.read(want)
+            except OSError:  # the socket's own timeout: nothing arrived for a while
+                raise BodyTimeout() from None
+            if not chunk:
+                break
+            body.size += len(chunk)
+            if keep_limit is None or body.size <= keep_limit:
+                body.file.write(chunk)
+                body.sha256.update(chunk)
+            if length is None and time.monotonic() - started > (
+                    timeout_seconds + body.size / MIN_BODY_RATE):
+                raise BodyTimeout()
+    finally:
+        if cancel is not None:
+            cancel()
+    if length is not None and body.size < length and (
+            time.monotonic() - started >= allowance):
+        raise BodyTimeout()
     body.file.seek(0)
     return body if keep_limit is None or body.size <= keep_limit else None
+
+
+class Watchdog(threading.Thread):
+    """One thread for every body being read: calls a callback when its deadline passes
+    unless it was cancelled first (a timer thread per request would cost more)."""
+
+    def __init__(self):
+        super().__init__(daemon=True, name="body-watchdog")
+        self._heap: list[tuple[float, int, object]] = []
+        self._cancelled: set[int] = set()
+        self._changed = threading.Condition()
+        self._ids = itertools.count()
+
+    def watch(self, seconds: float, callback):
+        """Returns the function that cancels it."""
+        token = next(self._ids)
+        with self._changed:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, token, callback))
+            self._changed.notify()
+
+        def cancel():
+            with self._changed:
+                self._cancelled.add(token)
+        return cancel
+
+    def run(self) -> None:
+        while True:
+            with self._changed:
+                while self._heap and self._heap[0][1] in self._cancelled:
+                    self._cancelled.discard(heapq.heappop(self._heap)[1])
+                if not self._heap:
+                    self._changed.wait()
+                    continue
+                due, token, callback = self._heap[0]
+                if due > time.monotonic():
+                    self._changed.wait(due - time.monotonic())
+                    continue
+                heapq.heappop(self._heap)
+            try:
+                callback()
+            except OSError:
+                pass
+
+
+_watchdog: Watchdog | None = None
+_watchdog_lock = threading.Lock()
+
+
+def watchdog() -> Watchdog:
+    global _watchdog
+    with _watchdog_lock:
+        if _watchdog is None:
+            _watchdog = Watchdog()
+            _watchdog.start()
+        return _watchdog
 
 
 def close_connection(environ) -> None:
@@ -75,12 +147,24 @@ def close_connection(environ) -> None:
 
 
 class ClosingGateway(wsgi.Gateway_10):
-    """cheroot's WSGI gateway, with a way for the app to close the connection."""
+    """cheroot's WSGI gateway, with ways for the app to close the connection and to
+    bound the next socket read."""
 
     def get_environ(self):
         environ = super().get_environ()
         environ[CLOSE_CONNECTION] = lambda: setattr(self.req, "close_connection", True)
+        environ[BODY_DEADLINE] = self._body_deadline
         return environ
+
+    def _body_deadline(self, seconds: float):
+        """When `seconds` pass before it is cancelled, the socket stops reading (a
+        blocked read returns short) and the connection is closed after the answer."""
+        sock = self.req.conn.socket
+
+        def expire():
+            self.req.close_connection = True
+            sock.shutdown(socket.SHUT_RD)
+        return watchdog().watch(seconds, expire)
 
 
 class ElasticPool(threading.Thread):

@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from chalicelib.resources import kinds
 from chalicelib.scheduling.auto_update import run_automatic_updates
 
 log = logging.getLogger(__name__)
@@ -21,14 +22,15 @@ class _Rounds:
 
 
 class AutoUpdateScheduler:
-    def __init__(self, backend, interval_seconds: float):
+    def __init__(self, backend, interval_seconds: float, after_round=None):
         self.backend = backend
+        # after_round(versions): e.g. the serving cache loads the refreshed models
+        self.after_round = after_round
         self.interval = interval_seconds
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one round at a time, timer or on demand
         self._changed = threading.Condition()
         self._scopes: dict[str, _Rounds] = {}
-        self.rounds_run = 0
         self._thread = threading.Thread(target=self._loop, daemon=True, name="auto-update")
 
     def start(self) -> "AutoUpdateScheduler":
@@ -37,8 +39,12 @@ class AutoUpdateScheduler:
 
     def run_now(self, arn_prefix: str = "") -> list[str]:
         with self._lock:
-            self.rounds_run += 1
-            return run_automatic_updates(self.backend, arn_prefix)
+            updated = run_automatic_updates(self.backend, arn_prefix)
+            if self.after_round is not None and updated:
+                versions = [self.backend.registry.find(kinds.SOLUTION_VERSION, arn)
+                            for arn in updated]
+                self.after_round([v for v in versions if v])
+            return updated
 
     def trigger(self, arn_prefix: str) -> list[str]:
         """A round for one account that starts after this call: triggers that arrive

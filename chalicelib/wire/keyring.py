@@ -41,13 +41,15 @@ class AccessKey:
 
 
 def parse_keys(text: str, source: str = "PERSONALIZE_ACCESS_KEYS") -> dict[str, AccessKey]:
-    """'AKID1:secret1:111111111111,AKID2:secret2:222222222222' (or a JSON list of
-    {"accessKeyId", "secretAccessKey", "accountId"} objects, as a secret may hold it)."""
+    """'AKID1:secret1:111111111111,AKID2:secret2:222222222222', or JSON: one object or a
+    list of {"accessKeyId", "secretAccessKey", "accountId"} (what infra/stack.yaml's
+    generated secret holds)."""
     text = text.strip()
-    if text.startswith("["):
+    if text.startswith(("[", "{")):
         try:
+            value = json.loads(text)
             items = [(i["accessKeyId"], i["secretAccessKey"], i["accountId"])
-                     for i in json.loads(text)]
+                     for i in (value if isinstance(value, list) else [value])]
         except (ValueError, KeyError, TypeError) as error:
             raise KeyringError(f"{source}: a JSON list of objects with accessKeyId, "
                                f"secretAccessKey and accountId was expected ({error}).") from None

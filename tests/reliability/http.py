@@ -53,7 +53,11 @@ def send(url: str, method: str, path: str, body: bytes = b"", headers: dict | No
     http = session or requests
     response = http.request(method, url + path, data=body, headers=headers, timeout=TIMEOUT)
     error_type = response.headers.get("x-amzn-ErrorType")
-    if error_type is None and response.status_code >= 400:
+    if error_type is None and response.content.startswith(b"<?xml"):
+        text = response.text  # the embedded S3's XML error
+        error_type = text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text \
+            else None
+    elif error_type is None and response.status_code >= 400:
         try:
             error_type = response.json().get("__type")
         except ValueError:
