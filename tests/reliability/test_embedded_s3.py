@@ -4,16 +4,14 @@ lists only its own; an import cannot read another account's bucket either; and e
 acknowledged write survives kill -9 of the server, so an interrupted import resumes."""
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.api.builders import INTERACTIONS_SCHEMA, ROLE, code, ready
+from tests.api.builders import code
 from tests.conftest import Endpoint, wait_for
-from tests.reliability.flows import poll, restart
+from tests.reliability.flows import big_interactions, interactions_import, poll, restart
 
 KEYS = "AKIDONE:one-secret:111111111111,AKIDTWO:two-secret:222222222222"
 SECRETS = {"AKIDONE": "one-secret", "AKIDTWO": "two-secret"}
@@ -71,17 +69,7 @@ def test_an_import_cannot_read_another_accounts_bucket(server):
     one.put_object(Bucket="one-private-import", Key="i.csv",
                    Body=b"USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1700000000\n")
     personalize = client(server, "personalize", "AKIDTWO")
-    schema = personalize.create_schema(name="steal", schema=json.dumps(
-        INTERACTIONS_SCHEMA))["schemaArn"]
-    group = personalize.create_dataset_group(name="steal")["datasetGroupArn"]
-    ready(lambda: personalize.describe_dataset_group(datasetGroupArn=group),
-          ["datasetGroup", "status"])
-    dataset = personalize.create_dataset(name="steal", schemaArn=schema, datasetGroupArn=group,
-                                         datasetType="Interactions")["datasetArn"]
-    ready(lambda: personalize.describe_dataset(datasetArn=dataset), ["dataset", "status"])
-    job = personalize.create_dataset_import_job(
-        jobName="steal", datasetArn=dataset, roleArn=ROLE,
-        dataSource={"dataLocation": "s3://one-private-import/i.csv"})["datasetImportJobArn"]
+    job = interactions_import(personalize, "steal", "s3://one-private-import/i.csv")["job"]
     describe = lambda: personalize.describe_dataset_import_job(datasetImportJobArn=job)
     assert wait_for(describe, ["datasetImportJob", "status"]) == "CREATE FAILED"
     assert "Access denied" in describe()["datasetImportJob"]["failureReason"]
@@ -119,26 +107,13 @@ def test_acknowledged_objects_survive_kill_9(tmp_path):
 
 def test_an_import_interrupted_by_kill_9_resumes_from_the_embedded_s3(tmp_path):
     rows = 300_000
-    lines = ["USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP,EVENT_VALUE"]
-    lines += [f"u{k % 500},i{k * 7 % 997},click,{1_700_000_000 + k},1.0" for k in range(rows)]
     endpoint = Endpoint(tmp_path).start()   # open mode, the embedded S3
     try:
         s3 = endpoint.client("s3")
         s3.create_bucket(Bucket="resume")
-        s3.put_object(Bucket="resume", Key="big.csv", Body=("\n".join(lines) + "\n").encode())
-        personalize = endpoint.client("personalize")
-        schema = personalize.create_schema(name="resume", schema=json.dumps(
-            INTERACTIONS_SCHEMA))["schemaArn"]
-        group = personalize.create_dataset_group(name="resume")["datasetGroupArn"]
-        ready(lambda: personalize.describe_dataset_group(datasetGroupArn=group),
-              ["datasetGroup", "status"])
-        dataset = personalize.create_dataset(name="resume", schemaArn=schema,
-                                             datasetGroupArn=group,
-                                             datasetType="Interactions")["datasetArn"]
-        ready(lambda: personalize.describe_dataset(datasetArn=dataset), ["dataset", "status"])
-        job = personalize.create_dataset_import_job(
-            jobName="resume", datasetArn=dataset, roleArn=ROLE,
-            dataSource={"dataLocation": "s3://resume/big.csv"})["datasetImportJobArn"]
+        s3.put_object(Bucket="resume", Key="big.csv", Body=big_interactions(rows))
+        job = interactions_import(endpoint.client("personalize"), "resume",
+                                  "s3://resume/big.csv")["job"]
         folder = tmp_path / "artifacts" / "datasets"
         poll(lambda: any(p.stat().st_size > 500_000 for p in folder.rglob("*.partial")),
              what="the import to be half-way")
