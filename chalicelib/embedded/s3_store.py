@@ -91,7 +91,7 @@ class DurableBuckets:
                     continue
                 key = backend.put_object(meta["name"], record["key"], data_path.read_bytes())
                 key.set_metadata(dict(record["metadata"]), replace=True)
-                key._etag = record["etag"]
+                key._etag = record["etag"].strip('"')  # moto quotes it when asked
                 key.last_modified = dt.datetime.fromisoformat(record["last_modified"])
                 index[record["key"]] = (record["etag"], record["last_modified"])
                 count += 1

@@ -81,8 +81,9 @@ def test_acknowledged_objects_survive_kill_9(tmp_path):
         s3 = client(endpoint, "s3", "AKIDONE")
         s3.create_bucket(Bucket="durable")
         written = {f"part-{k}.csv": f"row {k}\n".encode() * (k + 1) for k in range(20)}
-        for key, body in written.items():
-            s3.put_object(Bucket="durable", Key=key, Body=body, Metadata={"n": key})
+        etags = {key: s3.put_object(Bucket="durable", Key=key, Body=body,
+                                    Metadata={"n": key})["ETag"]
+                 for key, body in written.items()}
         s3.delete_object(Bucket="durable", Key="part-0.csv")
         del written["part-0.csv"]
         endpoint = restart(endpoint)      # kill -9, then the same data folder
@@ -92,6 +93,7 @@ def test_acknowledged_objects_survive_kill_9(tmp_path):
         for key, body in written.items():
             got = s3.get_object(Bucket="durable", Key=key)
             assert got["Body"].read() == body and got["Metadata"] == {"n": key}
+            assert got["ETag"] == etags[key]
         # ownership survives too
         with pytest.raises(ClientError) as refused:
             client(endpoint, "s3", "AKIDTWO").list_objects_v2(Bucket="durable")
