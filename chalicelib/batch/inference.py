@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import posixpath
+import re
 
 import numpy as np
 
@@ -201,5 +202,11 @@ def _attribute_mask(runtime, version, deployed, record) -> np.ndarray:
         raise InvalidInputException(f"Each input line needs itemAttributes for "
                                     f"{ITEM_ATTRIBUTE_AFFINITY}.")
     from chalicelib.filters import parse_filter
+    # AWS's queries match a value with '=' (ITEMS.genres = "Comedy" AND ...); in the filter
+    # language that is IN ("Comedy"), which matches a value of a multi-value field too.
+    expression = _ATTRIBUTE_EQUALS.sub(r"\1 IN (\2)", expression)
     flt = parse_filter(f"INCLUDE ItemID WHERE {expression}")
     return runtime._catalog(version, deployed).mask(flt, {})
+
+
+_ATTRIBUTE_EQUALS = re.compile(r'(ITEMS\.\w+)\s*=\s*("(?:[^"\\]|\\.)*")', re.IGNORECASE)

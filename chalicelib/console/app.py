@@ -73,7 +73,9 @@ class Console:
 
     @property
     def keys(self) -> KeyRing:
-        return KeyRing.from_keyring(self.backend.keyring)
+        keyring = getattr(self.gateway, "keyring", None)   # verifying gateways hold one
+        return KeyRing.from_keyring(keyring) if keyring is not None \
+            else KeyRing.from_settings(self.settings)
 
     def handle(self, request: ConsoleRequest) -> ConsoleResponse:
         route = request.path[len(routes.PREFIX):].rstrip("/")

@@ -56,8 +56,11 @@ def dataset_group(reader, query) -> tuple[str, str, float | None]:
             full = reader.call("DescribeDatasetImportJob",
                                datasetImportJobArn=job["datasetImportJobArn"])[
                 "datasetImportJob"]
-            busy |= full["status"] in RUNNING
-            job_rows.append([esc(full["jobName"]), status(full["status"]),
+            running = full["status"] in RUNNING
+            busy |= running
+            progress = f" for {time.time() - full['creationDateTime']:.0f} s" \
+                if running and isinstance(full.get("creationDateTime"), (int, float)) else ""
+            job_rows.append([esc(full["jobName"]), status(full["status"]) + esc(progress),
                              esc((full.get("dataSource") or {}).get("dataLocation")),
                              esc(full.get("importMode") or "FULL"),
                              when(full["creationDateTime"]),
@@ -94,9 +97,10 @@ def dataset_group(reader, query) -> tuple[str, str, float | None]:
         [link("/console/event-tracker", t["name"], arn=t["eventTrackerArn"]),
          status(t["status"])] for t in trackers]))
     filters = reader.all("ListFilters", "Filters", datasetGroupArn=arn)
+    expressions = {f["filterArn"]: reader.call("DescribeFilter", filterArn=f["filterArn"])[
+        "filter"].get("filterExpression") for f in filters}
     body += _section("Filters", table(["name", "status", "expression"], [
-        [esc(f["name"]), status(f["status"]),
-         f"<code>{esc(reader.call('DescribeFilter', filterArn=f['filterArn'])['filter'].get('filterExpression'))}</code>"]
+        [esc(f["name"]), status(f["status"]), f"<code>{esc(expressions[f['filterArn']])}</code>"]
         for f in filters]))
     return f"Dataset group {group['name']}", body, 3 if busy else None
 

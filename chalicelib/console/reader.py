@@ -10,7 +10,7 @@ from pathlib import Path
 from chalicelib.errors import ServiceError
 from chalicelib.serving.inspection import ServingInspector
 from chalicelib.storage.artifacts import arn_key
-from chalicelib.training.progress import read_history
+from chalicelib.training.history import read_history
 from chalicelib.wire.gateway import RequestContext
 from chalicelib.wire.service_models import operation_model
 

@@ -44,12 +44,18 @@ class KeyRing:
         self.open = open
 
     @classmethod
+    def from_settings(cls, settings) -> "KeyRing":
+        """PERSONALIZE_ACCESS_KEYS as Settings holds it: key -> account (KEY:ACCOUNT), or
+        key -> an access key with .secret and .account_id (KEY:SECRET:ACCOUNT)."""
+        configured = settings.access_keys
+        if configured is None:
+            return cls(lambda key: None, True)
+        return cls(lambda key: _entry(configured.get(key)), False)
+
+    @classmethod
     def from_keyring(cls, keyring) -> "KeyRing":
-        """The API's own keys (chalicelib.wire.keyring.Keyring), secrets included."""
-        def lookup(key: str):
-            found = keyring.lookup(key)
-            return (found.secret, found.account_id) if found is not None else None
-        return cls(lookup, not keyring.verifies)
+        """The gateway's own keyring (reloaded as keys rotate): .verifies, .lookup(key)."""
+        return cls(lambda key: _entry(keyring.lookup(key)), not keyring.verifies)
 
     def check(self, access_key: str, secret: str) -> str | None:
         """The key's account when `secret` is its secret, else None (constant time)."""
@@ -96,6 +102,14 @@ class KeyRing:
         if expires < (now or time.time()) or found[1] != account:
             return None
         return Viewer(access_key, account, str(region))
+
+
+def _entry(value) -> tuple[str | None, str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return None, value
+    return getattr(value, "secret", None), value.account_id
 
 
 def cookie_value(headers: dict[str, str]) -> str | None:

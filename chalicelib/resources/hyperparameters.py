@@ -106,6 +106,10 @@ KNOBS = {
     "max_steps": integer(0, 10**9, tunable=False),
     "log_every_steps": integer(1, 10**9, tunable=False),
     "neighbours": integer(1, 10_000),
+    "early_stopping_patience": integer(0, 1000),
+    "validation_users": integer(0, 10**7),
+    "num_blocks": integer(1, 24),
+    "num_heads": integer(1, 64),
     "metadata_weight": continuous(0.0, 1.0),
 }
 

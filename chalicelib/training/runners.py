@@ -70,7 +70,7 @@ class EpochEcho:
         self.shown = 0
 
     def poll(self) -> None:
-        from chalicelib.training.progress import epoch_line, read_history
+        from chalicelib.training.history import epoch_line, read_history
         epochs = (read_history(self.model_dir) or {}).get("epochs", [])
         for record in epochs[self.shown:]:
             log.info("training %s: %s", self.name, epoch_line(record))

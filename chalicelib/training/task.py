@@ -23,7 +23,7 @@ from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROG
 from chalicelib.resources.solutions import finish_version
 from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.model_check import check_model
-from chalicelib.training.progress import TrainingProgress
+from chalicelib.training.history import TrainingProgress
 from chalicelib.training.recipes import get_recipe, load_model, save_model
 
 log = logging.getLogger("chalicelib.training")

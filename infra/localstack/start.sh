@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start LocalStack in host mode (no Docker) from .localstack-venv:
+# Start LocalStack in host mode (no Docker) from .localstack-venv, with Personalize inside
+# (our provider plugin; `make localstack` installs both):
 #   infra/localstack/start.sh [PORT] [DATA_DIR]
 # Waits until /_localstack/health reports s3 available (polling, no fixed sleep), then
 # prints LocalStack's pid on stdout and writes it to DATA_DIR/localstack.pid.
@@ -13,7 +14,8 @@ PY=.localstack-venv/bin/python
 [ -x "$PY" ] || { echo "LocalStack is not installed: run make localstack" >&2; exit 1; }
 mkdir -p "$DATA"
 DATA=$(cd "$DATA" && pwd)
-GATEWAY_LISTEN=127.0.0.1:$PORT SERVICES=s3,events,scheduler,sts,iam \
+SERVICES=${SERVICES:-s3,events,scheduler,secretsmanager,sts,iam,personalize,personalize-runtime,personalize-events}
+GATEWAY_LISTEN=127.0.0.1:$PORT SERVICES=$SERVICES PERSONALIZE_DATA_DIR="$DATA/personalize" \
   LOCALSTACK_VOLUME_DIR="$DATA/volume" FILESYSTEM_ROOT="$DATA/fs" \
   DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
   setsid "$PY" -m localstack.runtime.main </dev/null >"$DATA/localstack.log" 2>&1 &

@@ -118,6 +118,17 @@ def train(personalize, group, name, recipe, timeout=240, **solution_args) -> tup
     return solution, version
 
 
+def import_new_items(personalize, s3, arns: dict, job_name: str, rows) -> None:
+    """An INCREMENTAL Items import of (ITEM_ID, GENRES) rows into a build_group group."""
+    key = f"{job_name}.csv"
+    s3.put_object(Bucket=arns["bucket"], Key=key, Body=csv_bytes(["ITEM_ID", "GENRES"], rows))
+    job = personalize.create_dataset_import_job(
+        jobName=job_name, datasetArn=arns["Items"], roleArn=ROLE, importMode="INCREMENTAL",
+        dataSource={"dataLocation": f"s3://{arns['bucket']}/{key}"})["datasetImportJobArn"]
+    ready(lambda: personalize.describe_dataset_import_job(datasetImportJobArn=job),
+          ["datasetImportJob", "status"])
+
+
 def read_lines(s3, bucket, key) -> list[dict]:
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     return [json.loads(line) for line in body.splitlines() if line.strip()]

@@ -3,7 +3,7 @@ becomes recommendable without a new solution version; versions trained with UPDA
 not auto-updated."""
 import time
 
-from tests.api.builders import ROLE, build_group, csv_bytes, ready, train
+from tests.api.builders import build_group, import_new_items, ready, train
 from tests.reliability.http import send
 
 EXPLORE_ALL = {"itemExplorationConfig": {"explorationWeight": "1.0",
@@ -35,16 +35,7 @@ def test_new_item_is_folded_in_and_update_versions_are_left_alone(
     assert "i999" not in recommended(runtime, campaign)
     before = personalize.describe_campaign(campaignArn=campaign)["campaign"]
 
-    s3.put_object(
-        Bucket=arns["bucket"], Key="new-items.csv",
-        Body=csv_bytes(["ITEM_ID", "GENRES"], [("i999", "Comedy")]))
-    job = personalize.create_dataset_import_job(
-        jobName="auto-upd-new-items", datasetArn=arns["Items"], roleArn=ROLE,
-        importMode="INCREMENTAL",
-        dataSource={"dataLocation": f"s3://{arns['bucket']}/new-items.csv"}
-    )["datasetImportJobArn"]
-    ready(lambda: personalize.describe_dataset_import_job(datasetImportJobArn=job),
-          ["datasetImportJob", "status"])
+    import_new_items(personalize, s3, arns, "auto-upd-new-items", [("i999", "Comedy")])
 
     assert full in run_automatic_updates(endpoint)
     assert "i999" in recommended(runtime, campaign)

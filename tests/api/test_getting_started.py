@@ -18,14 +18,16 @@ INTERACTIONS_SCHEMA = {
     "version": "1.0"}
 
 
-def movielens_csv() -> bytes:
+def movielens_csv(max_user: int | None = None) -> bytes:
+    """ML-100K's ratings as watch events (users up to max_user only, when given)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["USER_ID", "ITEM_ID", "EVENT_TYPE", "TIMESTAMP"])
     with open(SHARED_DATA / "ml-100k" / "u.data") as source:
         for line in source:
             user, item, rating, when = line.split("\t")
-            writer.writerow([user, item, "watch", when.strip()])
+            if max_user is None or int(user) <= max_user:
+                writer.writerow([user, item, "watch", when.strip()])
     return out.getvalue().encode()
 
 
@@ -46,8 +48,15 @@ def await_gone(describe, timeout=30, **kwargs):
 
 @pytest.mark.timeout(900)
 def test_getting_started_on_movielens(personalize, runtime, events, s3):
+    getting_started_workflow(personalize, runtime, events, s3)
+
+
+def getting_started_workflow(personalize, runtime, events, s3, data: bytes | None = None):
+    """The workflow itself, for any four clients (tests/deploy/test_inside_localstack.py
+    runs it through LocalStack's port, on a part of the data)."""
     s3.create_bucket(Bucket="getting-started")
-    s3.put_object(Bucket="getting-started", Key="ml-100k/interactions.csv", Body=movielens_csv())
+    s3.put_object(Bucket="getting-started", Key="ml-100k/interactions.csv",
+                  Body=data if data is not None else movielens_csv())
 
     schema_arn = personalize.create_schema(
         name="gs-interactions", schema=json.dumps(INTERACTIONS_SCHEMA))["schemaArn"]

@@ -103,6 +103,8 @@ def test_training_plot_has_a_point_per_epoch(browser, endpoint, personalize, dep
     assert [int(x) for x, _ in losses] == list(range(1, EPOCHS + 1))
     assert all(float(y) > 0 for _, y in losses)
     assert len(re.findall(r'data-series="events/s" data-x=', dom)) == EPOCHS
+    # the validation metric the trainer measures after each epoch (early stopping's)
+    assert len(re.findall(r'data-series="validation ndcg@10" data-x=', dom)) == EPOCHS
     metrics = personalize.get_solution_metrics(solutionVersionArn=deployed["version"])[
         "metrics"]
     ndcg = metrics["normalized_discounted_cumulative_gain_at_10"]

@@ -189,6 +189,27 @@ class ManagedProcess:
         return f"ManagedProcess(pid={self.pid}, alive={self.alive}, argv={self.argv[:3]!r})"
 
 
+def stop_training_tasks(data_dir: Path) -> list[int]:
+    """SIGKILL the training tasks of one data folder. Tasks outlive their server by design
+    (a restarted server adopts them), so a test that ends before its training does must
+    not leave them burning the cores. Returns their pids."""
+    wanted = f"PERSONALIZE_DATA_DIR={data_dir}".encode()
+    stopped = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes()
+            environment = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"chalicelib.training.task" in command and wanted in environment:
+            try:
+                os.kill(int(proc.name), signal.SIGKILL)
+                stopped.append(int(proc.name))
+            except OSError:
+                pass
+    return stopped
+
+
 @dataclass
 class Service:
     """What a service fixture yields: ``endpoint_url``; ``pid`` and ``process``
@@ -224,7 +245,8 @@ def localstack_health(url: str) -> dict:
         return json.load(response)
 
 
-def localstack_process(port: int, data_dir: Path) -> ManagedProcess:
+def localstack_process(port: int, data_dir: Path, services: str = LOCALSTACK_SERVICES,
+                       extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
     """LocalStack's Python runtime in host mode (no Docker), all its state under data_dir."""
     url = f"http://127.0.0.1:{port}"
 
@@ -237,7 +259,7 @@ def localstack_process(port: int, data_dir: Path) -> ManagedProcess:
 
     env = {
         "GATEWAY_LISTEN": f"127.0.0.1:{port}",
-        "SERVICES": LOCALSTACK_SERVICES,
+        "SERVICES": services,
         "LOCALSTACK_VOLUME_DIR": str(data_dir / "volume"),
         "FILESYSTEM_ROOT": str(data_dir / "fs"),
         "DNS_ADDRESS": "0",          # no DNS server on :53 (sessions may run side by side)
@@ -246,7 +268,8 @@ def localstack_process(port: int, data_dir: Path) -> ManagedProcess:
         "PERSISTENCE": "0",
     }
     env = {**{k: v for k, v in os.environ.items()
-              if not k.startswith(("AWS_ENDPOINT_URL", "LOCALSTACK_"))}, **env}
+              if not k.startswith(("AWS_ENDPOINT_URL", "LOCALSTACK_"))}, **env,
+           **(extra_env or {})}
     return ManagedProcess([LOCALSTACK_PYTHON, "-m", "localstack.runtime.main"],
                           data_dir / "localstack.log", env=env, inherit_env=False,
                           ready=s3_ready, ready_timeout=240, stop_timeout=30)

@@ -37,7 +37,7 @@ def get_recipe(recipe_arn: str) -> Recipe:
     """The Recipe for an ARN (or bare name); KeyError when we do not implement it."""
     name = recipe_name(recipe_arn)
     module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
-    recipe = module.RECIPE
+    recipe = getattr(module, "RECIPES", {}).get(name, module.RECIPE)
     if recipe.name != name:  # one module may serve a v1 and a v2 name
         recipe = recipe.variant(name)
     return recipe

@@ -12,11 +12,13 @@ import torch
 from chalicelib.training.exploration import ItemStatistics, blend
 from chalicelib.training.item_features import FeatureSpec
 from chalicelib.training.recipes.base import Model, Scored
-from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
+from chalicelib.training.recipes.user_personalization.network import (ItemVectorNetwork,
+                                                                      build_network)
 from chalicelib.training.recipes.user_personalization.scoring import Scorer
 from chalicelib.training.recipes.user_personalization.settings import Settings
 
 NAME = "aws-user-personalization"
+NAME_V2 = "aws-user-personalization-v2"
 STATE_FILE = "user_personalization.pt"
 META_FILE = "user_personalization.json"
 # A user with n known events gets popularity weight COLD_USER_PRIOR / (COLD_USER_PRIOR + n):
@@ -27,7 +29,7 @@ COLD_USER_PRIOR = 1.0
 class UserPersonalizationModel(Model):
     recipe_name = NAME
 
-    def __init__(self, item_ids: list[str], network: SequenceNetwork, features: torch.Tensor,
+    def __init__(self, item_ids: list[str], network: ItemVectorNetwork, features: torch.Tensor,
                  stats: ItemStatistics, spec: FeatureSpec, settings: Settings,
                  recipe_name: str = NAME):
         self.recipe_name = recipe_name
@@ -48,7 +50,7 @@ class UserPersonalizationModel(Model):
                 torch.zeros(0, self.settings.hidden_dimension)
             self._b = self.network.bias(rows) if len(rows) else torch.zeros(0)
         self._unit_z = None
-        self.scorer = Scorer(self._z, self._b, self.stats, self.network.gru,
+        self.scorer = Scorer(self._z, self._b, self.stats, self.network.sequence,
                              self.settings.bptt)
 
     # scoring ---------------------------------------------------------------------------
@@ -134,8 +136,7 @@ class UserPersonalizationModel(Model):
         meta = json.loads((directory / META_FILE).read_text())
         state = torch.load(directory / STATE_FILE, weights_only=True)
         settings = Settings(**meta["settings"])
-        network = SequenceNetwork(len(meta["item_ids"]), meta["feature_width"],
-                                  settings.hidden_dimension)
+        network = build_network(settings, len(meta["item_ids"]), meta["feature_width"])
         network.load_state_dict({k[len("network."):]: v for k, v in state.items()
                                  if k.startswith("network.")})
         stats = ItemStatistics(state["stats.first_seen"].numpy(),

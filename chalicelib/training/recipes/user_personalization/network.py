@@ -1,20 +1,25 @@
-"""The trainable part: item vectors z_i = W [e_i ; f_i], the GRU and the item bias."""
+"""The trainable part: item vectors z_i = W [e_i ; f_i], the item bias, and a sequence model
+over each user's z sequence: a GRU (aws-user-personalization) or causal self-attention
+(aws-user-personalization-v2). Both share the item representation, so the losses, UPDATE,
+cold items and serving treat them alike; only `sequence` differs."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+GRU = "gru"
+TRANSFORMER = "transformer"
 
-class SequenceNetwork(nn.Module):
-    """E, W, the GRU and the item bias. Embeddings are sparse so that a step over a million
-    items only updates the rows it touched."""
+
+class ItemVectorNetwork(nn.Module):
+    """E, W and the item bias. Embeddings are sparse so that a step over a million items
+    only updates the rows it touched; everything else is dense."""
 
     def __init__(self, num_items: int, feature_width: int, dim: int):
         super().__init__()
         self.item_embedding = nn.Embedding(num_items, dim, sparse=True)
         self.item_bias = nn.Embedding(num_items, 1, sparse=True)
         self.combine = nn.Linear(dim + feature_width, dim)
-        self.gru = nn.GRU(dim, dim, batch_first=True)
         nn.init.normal_(self.item_embedding.weight, std=0.1)
         nn.init.zeros_(self.item_bias.weight)
 
@@ -32,4 +37,90 @@ class SequenceNetwork(nn.Module):
         return [self.item_embedding.weight, self.item_bias.weight]
 
     def dense_parameters(self):
-        return list(self.combine.parameters()) + list(self.gru.parameters())
+        sparse = {id(p) for p in self.sparse_parameters()}
+        return [p for p in self.parameters() if id(p) not in sparse]
+
+    def sequence(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, T, D] item vectors (right-padded) -> [B, T, D] states; the state at t sees
+        positions <= t only."""
+        raise NotImplementedError
+
+
+class SequenceNetwork(ItemVectorNetwork):
+    """aws-user-personalization: a GRU, with dropout on its inputs and outputs while
+    training (without it a few epochs overfit small catalogues)."""
+    kind = GRU
+
+    def __init__(self, num_items: int, feature_width: int, dim: int, dropout: float = 0.0):
+        super().__init__(num_items, feature_width, dim)
+        self.gru = nn.GRU(dim, dim, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
+
+    def sequence(self, x: torch.Tensor) -> torch.Tensor:
+        outputs, _ = self.gru(self.dropout(x))
+        return self.dropout(outputs)
+
+
+class CausalBlock(nn.Module):
+    """A pre-LN transformer block: x + Attention(LN(x)), then x + FFN(LN(x)). Pre-LN trains
+    stably without a learning-rate warm-up, which a recipe without a user cannot tune."""
+
+    def __init__(self, dim: int, heads: int, dropout: float):
+        super().__init__()
+        self.attention_norm = nn.LayerNorm(dim)
+        self.attention = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.feed_forward_norm = nn.LayerNorm(dim)
+        self.feed_forward = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Dropout(dropout),
+                                          nn.Linear(dim, dim))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, causal: torch.Tensor) -> torch.Tensor:
+        h = self.attention_norm(x)
+        attended, _ = self.attention(h, h, h, attn_mask=causal, need_weights=False)
+        x = x + self.dropout(attended)
+        return x + self.dropout(self.feed_forward(self.feed_forward_norm(x)))
+
+
+class AttentionNetwork(ItemVectorNetwork):
+    """aws-user-personalization-v2: learned positions + `blocks` causal self-attention
+    blocks over the user's latest `max_length` z vectors. Sequences are right-padded, so
+    the causal mask alone keeps every real position from attending to padding (padding
+    only ever comes after it)."""
+    kind = TRANSFORMER
+
+    def __init__(self, num_items: int, feature_width: int, dim: int, max_length: int,
+                 blocks: int = 2, heads: int = 1, dropout: float = 0.0):
+        super().__init__(num_items, feature_width, dim)
+        self.position = nn.Embedding(max_length, dim)
+        nn.init.normal_(self.position.weight, std=0.02)
+        self.input_dropout = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(CausalBlock(dim, heads, dropout) for _ in range(blocks))
+        self.final_norm = nn.LayerNorm(dim)
+
+    def sequence(self, x: torch.Tensor) -> torch.Tensor:
+        length = x.shape[1]
+        positions = torch.arange(length)
+        causal = torch.ones(length, length, dtype=torch.bool).triu(1)  # True = may not see
+        h = self.input_dropout(x + self.position(positions)[None])
+        for block in self.blocks:
+            h = block(h, causal)
+        return self.final_norm(h)
+
+
+def attention_heads(dim: int, heads: int) -> int:
+    """The largest head count <= heads that divides dim (attention splits dim evenly)."""
+    heads = max(1, min(heads, dim))
+    while dim % heads:
+        heads -= 1
+    return heads
+
+
+def build_network(settings, num_items: int, feature_width: int) -> ItemVectorNetwork:
+    """The network a Settings describes (settings.sequence_model: gru | transformer)."""
+    if settings.sequence_model == TRANSFORMER:
+        return AttentionNetwork(num_items, feature_width, settings.hidden_dimension,
+                                settings.bptt, settings.num_blocks,
+                                attention_heads(settings.hidden_dimension, settings.num_heads),
+                                settings.dropout)
+    return SequenceNetwork(num_items, feature_width, settings.hidden_dimension,
+                           settings.dropout)

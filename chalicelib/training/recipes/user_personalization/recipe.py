@@ -1,5 +1,7 @@
-"""The recipe: FULL training (features, windows, Trainer) and UPDATE (new items from their
-metadata neighbours, fresh statistics, the GRU untouched)."""
+"""The recipes: FULL training (features, windows, held-out events, Trainer) and UPDATE (new
+items from their metadata neighbours, fresh statistics, the sequence model untouched).
+aws-user-personalization runs a GRU, aws-user-personalization-v2 causal self-attention;
+everything else is shared."""
 from __future__ import annotations
 
 import time
@@ -13,20 +15,23 @@ from chalicelib.training.item_features import (fit_feature_spec,
                                                item_feature_matrix, nearest_neighbours)
 from chalicelib.training.recipes.base import Log, Model, Recipe, _quiet
 from chalicelib.training.recipes.popularity import catalogue_ids
-from chalicelib.training.recipes.user_personalization.model import (NAME,
+from chalicelib.training.recipes.user_personalization.model import (NAME, NAME_V2,
                                                                     UserPersonalizationModel)
-from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
+from chalicelib.training.recipes.user_personalization.network import (GRU, TRANSFORMER,
+                                                                      ItemVectorNetwork,
+                                                                      build_network)
 from chalicelib.training.recipes.user_personalization.sequences import (WindowBuilder,
                                                                         impression_negatives,
                                                                         kept_users)
-from chalicelib.training.recipes.user_personalization.settings import (DEFAULT_HYPERPARAMETERS,
-                                                                       Settings)
+from chalicelib.training.recipes.user_personalization.settings import (
+    DEFAULT_HYPERPARAMETERS, V2_DEFAULT_HYPERPARAMETERS, Settings)
 from chalicelib.training.recipes.user_personalization.trainer import Trainer
+from chalicelib.training.recipes.user_personalization.validation import hold_out_latest_events
 
 NEIGHBOURS = 10  # metadata neighbours averaged to initialise a new item's ID embedding
 
 
-def initialise_cold_rows(network: SequenceNetwork, features: torch.Tensor,
+def initialise_cold_rows(network: ItemVectorNetwork, features: torch.Tensor,
                          warm: np.ndarray, cold: np.ndarray, popularity: np.ndarray) -> None:
     """ID embedding and bias of cold items = mean over their NEIGHBOURS nearest warm items
     in metadata space (the most popular warm items when there is no metadata to compare)."""
@@ -56,10 +61,12 @@ class UserPersonalizationRecipe(Recipe):
     recipe_type = "USER_PERSONALIZATION"
     default_hyperparameters = dict(DEFAULT_HYPERPARAMETERS)
     model_class = UserPersonalizationModel
+    sequence_model = GRU
 
     def train(self, data: TrainingData, hyperparameters: dict[str, str], seed: int = 0,
               log: Log = _quiet) -> UserPersonalizationModel:
-        settings = Settings.parse(hyperparameters)
+        settings = Settings.parse(hyperparameters, self.default_hyperparameters,
+                                  self.sequence_model)
         torch.manual_seed(seed)
         item_ids = catalogue_ids(data)
         index = {item: row for row, item in enumerate(item_ids)}
@@ -71,18 +78,27 @@ class UserPersonalizationRecipe(Recipe):
         stamps = np.asarray(table.columns["TIMESTAMP"], dtype=np.float64)
         hard = impression_negatives(table, index, settings.max_impression_negatives)
         counts = np.bincount(rows, minlength=len(item_ids)).astype(np.float64)
-        network = SequenceNetwork(len(item_ids), features.shape[1], settings.hidden_dimension)
+        network = build_network(settings, len(item_ids), features.shape[1])
         with torch.no_grad():  # start the bias at log popularity: faster, steadier start
             network.item_bias.weight[:, 0] = torch.from_numpy(
                 np.log(counts + 1.0) - np.log(counts + 1.0).mean()).float()
         if len(rows):
             _, user_codes = np.unique(users, return_inverse=True)
             keep = kept_users(user_codes, settings)
+            if settings.early_stopping_patience:
+                training, held_out = hold_out_latest_events(
+                    user_codes[keep], rows[keep], stamps[keep], settings.validation_users,
+                    settings.bptt, seed)
+                keep[np.flatnonzero(keep)[~training]] = False
+            else:
+                held_out = None
             builder = WindowBuilder(user_codes[keep], rows[keep], stamps[keep], hard[keep],
                                     settings)
             if builder.has_targets():
-                summary = Trainer(network, features, counts, settings, seed, log).fit(builder)
-                log(f"trained {summary['steps']} steps, "
+                summary = Trainer(network, features, counts, settings, seed, log).fit(
+                    builder, held_out)
+                log(f"trained {summary['steps']} steps in {summary['epochs_run']} epochs "
+                    f"(kept epoch {summary['best_epoch']}), "
                     f"{summary['events_per_second']:.0f} events/s")
         stats = compute_item_statistics(index, table, data.items,
                                         settings.popularity_half_life_days)
@@ -92,15 +108,14 @@ class UserPersonalizationRecipe(Recipe):
                                         self.name)
 
     def update(self, model: Model, data: TrainingData, log: Log = _quiet) -> Model:
-        """Add new items (ID rows from metadata neighbours), refresh statistics; the GRU,
-        W and the existing item rows stay exactly as trained."""
+        """Add new items (ID rows from metadata neighbours), refresh statistics; the sequence
+        model (GRU or attention), W and the existing item rows stay exactly as trained."""
         assert isinstance(model, UserPersonalizationModel)
         new_ids = [i for i in catalogue_ids(data) if i not in model.index]
         item_ids = model.item_ids + new_ids
         index = {item: row for row, item in enumerate(item_ids)}
         old_size, settings = len(model.item_ids), model.settings
-        network = SequenceNetwork(len(item_ids), model.features.shape[1],
-                                  settings.hidden_dimension)
+        network = build_network(settings, len(item_ids), model.features.shape[1])
         state = {k: v.detach().clone() for k, v in model.network.state_dict().items()}
         features = model.features
         if new_ids:
@@ -118,9 +133,21 @@ class UserPersonalizationRecipe(Recipe):
             stats.first_seen[old_size:][fresh] = time.time()
             initialise_cold_rows(network, features, np.arange(old_size),
                                  np.arange(old_size, len(item_ids)), stats.popularity)
-        log(f"update: {len(new_ids)} new items, {len(item_ids)} in all; GRU unchanged")
+        log(f"update: {len(new_ids)} new items, {len(item_ids)} in all; "
+            f"{settings.sequence_model} unchanged")
         return UserPersonalizationModel(item_ids, network, features, stats, model.spec,
                                         settings, model.recipe_name)
 
 
+class UserPersonalizationV2Recipe(UserPersonalizationRecipe):
+    """aws-user-personalization-v2: the same recipe with causal self-attention over the
+    user's z sequence instead of the GRU, and its own defaults."""
+    name = NAME_V2
+    default_hyperparameters = dict(V2_DEFAULT_HYPERPARAMETERS)
+    sequence_model = TRANSFORMER
+
+
 RECIPE = UserPersonalizationRecipe()
+RECIPE_V2 = UserPersonalizationV2Recipe()
+# the registry's lookup by recipe name (other names served by this module get RECIPE)
+RECIPES = {NAME: RECIPE, NAME_V2: RECIPE_V2}

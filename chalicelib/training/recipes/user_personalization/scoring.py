@@ -10,7 +10,7 @@ request scores a candidate set instead (see retrieval.py for why):
 The scores stay probabilities over the whole catalogue: the unprobed leaves' share of each
 softmax normaliser is estimated from their sizes and centroids.
 
-Also cached here: each user's GRU state by their latest `bptt` items (PutEvents changes the
+Also cached here: each user's state h_u (the GRU's or the attention's) by their latest `bptt` items (PutEvents changes the
 key, so the next request recomputes it) and the exploration bonus per age cut-off, refreshed
 every BONUS_REFRESH_SECONDS (in the background when serving on the clock: a refresh at a
 million items takes tens of milliseconds that no request should wait for).
@@ -28,6 +28,7 @@ import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -61,8 +62,9 @@ class CandidateSpace:
 
 class Scorer:
     def __init__(self, z: torch.Tensor, bias: torch.Tensor, stats: ItemStatistics,
-                 gru: torch.nn.GRU, bptt: int):
-        self.z, self.bias, self.stats, self.gru, self.bptt = z, bias, stats, gru, bptt
+                 sequence: Callable[[torch.Tensor], torch.Tensor], bptt: int):
+        # sequence: the network's [B, T, D] -> [B, T, D] sequence model (in eval mode)
+        self.z, self.bias, self.stats, self.sequence, self.bptt = z, bias, stats, sequence, bptt
         popularity = torch.from_numpy(stats.popularity.astype(np.float32)) + 1e-3
         self.log_popularity = torch.log(popularity / popularity.sum())
         self.popular = torch.topk(self.log_popularity,
@@ -86,7 +88,8 @@ class Scorer:
 
     # -- cached per user / per model ---------------------------------------------------------
     def user_state(self, rows: list[int]) -> torch.Tensor:
-        """h_u: the GRU's last state over the latest `bptt` items (zeros for no history)."""
+        """h_u: the sequence model's last state over the latest `bptt` items (zeros for no
+        history)."""
         key = tuple(rows[-self.bptt:])
         with self._lock:
             state = self._states.get(key)
@@ -97,7 +100,7 @@ class Scorer:
             state = torch.zeros(self.z.shape[1])
         else:
             with torch.no_grad():
-                outputs, _ = self.gru(self.z[torch.tensor(key)][None])
+                outputs = self.sequence(self.z[torch.tensor(key)][None])
             state = outputs[0, -1]
         with self._lock:
             self._states[key] = state

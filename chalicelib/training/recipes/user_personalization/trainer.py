@@ -1,26 +1,29 @@
-"""One training run: windows in, fitted SequenceNetwork out (full or sampled softmax)."""
+"""One training run: windows in, fitted network out (full or sampled softmax), the number of
+epochs chosen on held-out events (validation.py) when there are any."""
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
-from chalicelib.training.progress import report_epoch
+from chalicelib.training.history import report_epoch
 from chalicelib.training.recipes.base import Log
-from chalicelib.training.recipes.user_personalization.network import SequenceNetwork
+from chalicelib.training.recipes.user_personalization.network import ItemVectorNetwork
 from chalicelib.training.recipes.user_personalization.sequences import WindowBuilder
 from chalicelib.training.recipes.user_personalization.settings import Settings
+from chalicelib.training.recipes.user_personalization.validation import HeldOutEvents
 from chalicelib.training.sampling import (FULL_SOFTMAX_BELOW, AliasSampler,
                                           default_num_negatives, full_softmax_loss,
                                           sampled_softmax_loss, unigram_proposal)
 
 
 class Trainer:
-    """One training run: windows in, fitted SequenceNetwork out."""
+    """One training run: windows in, fitted network (GRU or attention) out."""
 
-    def __init__(self, network: SequenceNetwork, features: torch.Tensor, counts: np.ndarray,
+    def __init__(self, network: ItemVectorNetwork, features: torch.Tensor, counts: np.ndarray,
                  settings: Settings, seed: int, log: Log):
         self.network, self.features, self.settings, self.log = network, features, settings, log
         self.num_items = len(counts)
@@ -33,9 +36,6 @@ class Trainer:
         self.sampler = None if self.full_softmax else AliasSampler(unigram_proposal(counts))
         # ID dropout only makes sense when there is metadata to fall back on
         self.id_dropout = settings.id_dropout if bool((features[:, 0] > 0).any()) else 0.0
-        # dropout on the GRU's inputs and outputs: without it a few epochs overfit small
-        # catalogues (ML-100K's NDCG@10 falls after the third epoch)
-        self.dropout = nn.Dropout(settings.dropout)
         self.numpy_generator = np.random.default_rng(seed)
         self.sparse_optimizer = torch.optim.SparseAdam(network.sparse_parameters(),
                                                        lr=settings.learning_rate)
@@ -59,8 +59,7 @@ class Trainer:
             rows = torch.arange(self.num_items)
             z = network.item_vectors(rows, self.features, self._keep(self.num_items))
             x = z[inputs.clamp_min(0)] * valid_in[..., None]
-            outputs, _ = network.gru(self.dropout(x))
-            outputs = self.dropout(outputs)
+            outputs = network.sequence(x)
             loss = full_softmax_loss(outputs[valid_out], flat_targets, z, network.bias(rows),
                                      flat_weights)
         else:
@@ -74,8 +73,7 @@ class Trainer:
             in_pos, out_pos, neg_pos, hard_pos = torch.split(inverse, sizes)
             x = torch.zeros(*inputs.shape, z.shape[1])
             x[valid_in] = z[in_pos]
-            outputs, _ = network.gru(self.dropout(x))
-            outputs = self.dropout(outputs)
+            outputs = network.sequence(x)
             hard_index = torch.full(flat_hard.shape, 0, dtype=torch.long)
             hard_index[flat_hard >= 0] = hard_pos
             loss = sampled_softmax_loss(
@@ -90,19 +88,26 @@ class Trainer:
         self.dense_optimizer.step()
         return float(loss.detach()), int(valid_out.sum())
 
-    def fit(self, builder: WindowBuilder) -> dict[str, float]:
+    def fit(self, builder: WindowBuilder,
+            held_out: HeldOutEvents | None = None) -> dict[str, float]:
         """Epoch 1 cuts every user's events from their first one; later epochs shift each
-        user's window boundaries at random (settings.shift_windows)."""
+        user's window boundaries at random (settings.shift_windows). With held-out events,
+        NDCG@10 on them after every epoch picks the epoch: training stops after
+        `early_stopping_patience` epochs without a better one and keeps the best."""
         settings, network = self.settings, self.network
-        network.train()
-        self.dropout.train()
+        patience = settings.early_stopping_patience if held_out is not None else 0
         steps, events_total, started = 0, 0, time.perf_counter()
+        best = ((-1.0, 0.0), 0, None)  # ((NDCG@10, -cross-entropy), epoch, network state)
         mode = "full softmax" if self.full_softmax else \
             f"sampled softmax ({self.num_negatives} negatives)"
         windows = builder.windows()
-        self.log(f"training on {len(windows)} sequences, {self.num_items} items, {mode}")
-        for epoch in range(settings.epochs):
-            if epoch and settings.shift_windows:
+        self.log(f"training on {len(windows)} sequences, {self.num_items} items, {mode}"
+                 + (f", up to {settings.epochs} epochs, validation on {len(held_out)} users"
+                    if patience else ""))
+        epoch = 0
+        for epoch in range(1, settings.epochs + 1):
+            network.train()
+            if epoch > 1 and settings.shift_windows:
                 windows = builder.windows(self.numpy_generator)
             order = torch.randperm(len(windows), generator=self.generator)
             epoch_loss, epoch_events, epoch_start = 0.0, 0, time.perf_counter()
@@ -118,12 +123,29 @@ class Trainer:
                 if settings.max_steps and steps >= settings.max_steps:
                     break
             events_total += epoch_events
-            report_epoch(self.log, epoch + 1, settings.epochs,
+            epoch_seconds = time.perf_counter() - epoch_start   # validation not included
+            stop = bool(settings.max_steps and steps >= settings.max_steps)
+            validation = None
+            if patience:
+                network.eval()
+                ndcg, cross_entropy = held_out.score(network, self.features)
+                validation = {"ndcg@10": ndcg, "cross-entropy": cross_entropy}
+                score = (ndcg, -cross_entropy)
+                if score > best[0]:
+                    best = (score, epoch, copy.deepcopy(network.state_dict()))
+                stop = stop or epoch - best[1] >= patience
+            report_epoch(self.log, epoch, settings.epochs,
                          epoch_loss / max(epoch_events, 1), epoch_events,
-                         time.perf_counter() - epoch_start, time.perf_counter() - started)
-            if settings.max_steps and steps >= settings.max_steps:
+                         epoch_seconds, time.perf_counter() - started, validation)
+            if stop:
                 break
+        if best[2] is not None:
+            network.load_state_dict(best[2])
+            self.log(f"early stopping: kept epoch {best[1]} of {epoch} "
+                     f"(validation NDCG@10 {best[0][0]:.4f})")
         network.eval()
         seconds = max(time.perf_counter() - started, 1e-9)
         return {"steps": steps, "events": events_total, "seconds": seconds,
-                "events_per_second": events_total / seconds}
+                "events_per_second": events_total / seconds, "epochs_run": epoch,
+                "best_epoch": best[1] if best[2] is not None else epoch,
+                "validation_ndcg_at_10": best[0][0] if best[2] is not None else None}

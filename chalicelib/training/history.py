@@ -1,11 +1,11 @@
-"""Training progress as structured data: one record per epoch, kept beside the model.
+"""The training history: one structured record per epoch, kept beside the model.
 
 A recipe gets a `log` callable (docs/ARCHITECTURE.md). The training task hands it a
 TrainingProgress, which is such a callable (text lines go to the task log) and also takes
 epoch records: `report_epoch(log, ...)` writes the text line every log gets and, where the
 log is a TrainingProgress, the record as well. The records are rewritten to
-TRAINING_HISTORY_FILE after every epoch, so the console can plot a training while it runs and the
-embedded server can print one line per epoch (see `epoch_line`).
+TRAINING_HISTORY_FILE after every epoch, so the console can plot a training while it runs
+and the embedded server can print one line per epoch (see `epoch_line`).
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def report_epoch(log: Callable[[str], None], epoch: int, epochs: int, loss: floa
 
 
 class TrainingProgress:
-    """The log of one training task: text to `write`, epochs to `directory/TRAINING_HISTORY_FILE`."""
+    """The log of one training task: text to `write`, epochs to TRAINING_HISTORY_FILE."""
 
     def __init__(self, directory: Path, write: Callable[[str], None]):
         self.path = Path(directory) / TRAINING_HISTORY_FILE

@@ -4,7 +4,7 @@ import json
 import numpy as np
 
 from chalicelib.training.data import TrainingData
-from chalicelib.training.progress import (TRAINING_HISTORY_FILE, TrainingProgress,
+from chalicelib.training.history import (TRAINING_HISTORY_FILE, TrainingProgress,
                                           epoch_line, read_history)
 from chalicelib.training.recipes import get_recipe
 
