@@ -51,8 +51,20 @@ class Settings:
     auto_update_seconds: float = 7200.0
     # torch threads of a process that serves requests: a request is small work, and handing
     # it to a second core costs more than it saves when request threads run side by side.
-    # Training tasks are their own processes and keep torch's default.
+    # Training tasks are their own processes with threads granted by the core scheduler.
     serving_threads: int = 1
+    # The core scheduler's budget (chalicelib/training/cores.py): 0 = the CPUs this process
+    # may use less `serving_reserved_cores`. None reserved (the default) leaves serving its
+    # share by priority: training tasks run as SCHED_BATCH (at `training_nice`), so a
+    # request thread that wakes takes a core from them at once, and no core idles while
+    # nobody asks for recommendations (on two cores a reserved one would halve every
+    # training). Niceness 0 keeps training's fair share against other work on the machine.
+    training_cores: int = 0
+    serving_reserved_cores: int = 0
+    training_nice: int = 0
+    # Versions created within this many seconds of each other start together, sharing the
+    # cores, instead of one after the other.
+    training_gather_seconds: float = 0.5
     # request threads of the embedded server (python -m chalicelib.server): connections are
     # kept alive, and a request waits for a free thread rather than starting its own.
     server_threads: int = 8
@@ -99,6 +111,11 @@ class Settings:
             server_threads=int(env.get("PERSONALIZE_SERVER_THREADS", "8")),
             server_max_threads=int(env.get("PERSONALIZE_SERVER_MAX_THREADS", "128")),
             client_timeout_seconds=float(env.get("PERSONALIZE_CLIENT_TIMEOUT_SECONDS", "10")),
+            training_cores=int(env.get("PERSONALIZE_TRAINING_CORES", "0")),
+            serving_reserved_cores=int(env.get("PERSONALIZE_SERVING_RESERVED_CORES", "0")),
+            training_nice=int(env.get("PERSONALIZE_TRAINING_NICE", "0")),
+            training_gather_seconds=float(env.get("PERSONALIZE_TRAINING_GATHER_SECONDS",
+                                                  "0.5")),
             artifact_bucket=env.get("PERSONALIZE_ARTIFACT_BUCKET") or None,
             artifact_prefix=env.get("PERSONALIZE_ARTIFACT_PREFIX", "artifacts"),
             ecs_cluster=env.get("PERSONALIZE_ECS_CLUSTER", "personalize"),

@@ -187,6 +187,10 @@ def _segments(backend, job: dict) -> None:
     write_text(s3, output_path(job), answer_lines(data, answer, {"usersList": []}))
 
 
+# The batch jobs that score with the models: they draw threads from the core scheduler.
+SCORING_JOBS = (run_batch_inference, run_batch_segment)
+
+
 def _all_scores(model, user: str, history: list[str]):
     """A user's score for every item: rank when the model can, else its full top list."""
     try:
