@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from chalicelib.resources import kinds
 from chalicelib.scheduling.auto_update import run_automatic_updates
 
 log = logging.getLogger(__name__)
+GATHER_SECONDS = 0.2   # on-demand triggers this close together share one round
 
 
 @dataclass
@@ -57,10 +59,15 @@ class AutoUpdateScheduler:
                 if rounds.running:
                     self._changed.wait()
                     continue
-                rounds.running, rounds.started = True, rounds.started + 1
-                number = rounds.started
+                rounds.running = True
                 self._changed.release()
                 try:
+                    # Triggers sent together arrive spread out: those within the gather
+                    # window join this round (`started` is not counted up until it runs).
+                    time.sleep(GATHER_SECONDS)
+                    with self._changed:
+                        rounds.started += 1
+                        number = rounds.started
                     result = self.run_now(arn_prefix)
                 except Exception:
                     log.exception("automatic update round failed")
