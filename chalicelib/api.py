@@ -12,5 +12,4 @@ def build_gateway(backend: Backend) -> Gateway:
     providers = {"personalize": PersonalizeProvider(backend),
                  "personalize-runtime": RuntimeProvider(backend),
                  "personalize-events": EventsProvider(backend)}
-    return Gateway(providers, backend.settings.account_id, backend.settings.region,
-                   backend.settings.access_keys)
+    return Gateway(providers, backend.keyring)

@@ -20,10 +20,10 @@ def run_data_deletion(backend, job_arn: str) -> None:
     run_job(backend, kinds.DATA_DELETION_JOB, job_arn, lambda job: _delete(backend, job))
 
 
-def read_user_ids(backend, location: str) -> set[str]:
+def read_user_ids(backend, location: str, owner_arn: str | None = None) -> set[str]:
     """The job's CSV: one USER_ID column (a header row, as AWS asks for)."""
     try:   # not UTF-8: a clear reason naming the line, as for an import
-        lines = list(decoded_lines(iter_s3_lines(backend.s3_client(), location)))
+        lines = list(decoded_lines(iter_s3_lines(backend.s3_client(owner_arn), location)))
     except DataImportError as error:
         raise InvalidInputException(str(error)) from None
     rows = csv.reader(lines)
@@ -57,7 +57,8 @@ def remove_users_from_file(path, users: set[str]) -> int:
 
 
 def _delete(backend, job: dict) -> dict:
-    users = read_user_ids(backend, job["dataSource"]["dataLocation"])
+    users = read_user_ids(backend, job["dataSource"]["dataLocation"],
+                          job["dataDeletionJobArn"])
     datasets = group_datasets(backend.registry, job["datasetGroupArn"])
     deleted = 0
     for kind in USER_DATASETS:

@@ -111,7 +111,7 @@ def _inference(backend, job: dict) -> None:
               .get("itemExplorationConfig") or {}}
     engine = ServingEngine(backend)
     recipe_type = engine.recipe_type(version["recipeArn"])
-    s3 = backend.s3_client()
+    s3 = backend.s3_client(job["batchInferenceJobArn"])
     data = read_bytes(s3, job["jobInput"]["s3DataSource"]["path"])
 
     def answer(record: dict) -> dict:
@@ -153,7 +153,7 @@ def _segments(backend, job: dict) -> None:
     model, users = deployed.model, sorted(deployed.histories)
     position = {item: i for i, item in enumerate(model.item_ids)}
     by_attribute = version["recipeArn"].endswith(ITEM_ATTRIBUTE_AFFINITY)
-    s3 = backend.s3_client()
+    s3 = backend.s3_client(job["batchSegmentJobArn"])
     data = read_bytes(s3, job["jobInput"]["s3DataSource"]["path"])
     # Affinity of every user for every item, computed once: each input line is then a
     # column (or the mean of the columns its attribute expression selects).

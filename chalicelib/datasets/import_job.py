@@ -64,7 +64,8 @@ def _import(backend, job: dict) -> None:
     target = folder / import_file_name(job)
     partial = target.with_suffix(PARTIAL_SUFFIX)
     try:
-        lines = iter_s3_lines(backend.s3_client(), job["dataSource"]["dataLocation"])
+        lines = iter_s3_lines(backend.s3_client(job["datasetImportJobArn"]),
+                              job["dataSource"]["dataLocation"])
         with open(partial, "w", encoding="utf-8", newline="") as sink:
             summary = import_csv(lines, schema, dataset["datasetType"], sink)
         if job.get("importMode", "FULL") == "FULL":  # FULL replaces what was imported

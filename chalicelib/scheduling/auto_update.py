@@ -22,10 +22,12 @@ from chalicelib.training.model_check import check_model
 log = logging.getLogger(__name__)
 
 
-def eligible_versions(backend) -> list[dict]:
-    """Solution versions behind ACTIVE campaigns that automatic updates apply to."""
+def eligible_versions(backend, arn_prefix: str = "") -> list[dict]:
+    """Solution versions behind ACTIVE campaigns that automatic updates apply to;
+    `arn_prefix` ('arn:aws:personalize:<region>:<account>:') limits them to one account."""
     seen, versions = set(), []
-    for campaign in backend.registry.list_all(kinds.CAMPAIGN):
+    for campaign in backend.registry.list_all(
+            kinds.CAMPAIGN, lambda doc: doc["campaignArn"].startswith(arn_prefix)):
         if campaign["status"] != ACTIVE or campaign["solutionVersionArn"] in seen:
             continue
         seen.add(campaign["solutionVersionArn"])
@@ -59,11 +61,11 @@ def update_version(backend, version: dict) -> None:
                                 lambda doc: doc.update(lastUpdatedDateTime=now), stamp=False)
 
 
-def run_automatic_updates(backend) -> list[str]:
-    """One round; returns the solution version ARNs updated. A failure of one version is
-    logged and does not stop the others."""
+def run_automatic_updates(backend, arn_prefix: str = "") -> list[str]:
+    """One round (of one account's versions, with `arn_prefix`); returns the solution
+    version ARNs updated. A failure of one version is logged and does not stop the others."""
     updated = []
-    for version in eligible_versions(backend):
+    for version in eligible_versions(backend, arn_prefix):
         try:
             update_version(backend, version)
             updated.append(version["solutionVersionArn"])

