@@ -9,6 +9,7 @@ from chalicelib.resources import kinds
 from chalicelib.resources.arns import arn_name
 from chalicelib.resources.base import OperationsBase, live
 from chalicelib.resources.hyperparameters import check_solution_config
+from chalicelib.resources.optimization_objective import check_optimization_objective
 from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROGRESS,
                                            CREATE_PENDING, CREATE_STOPPED, CREATE_STOPPING)
 from chalicelib.training.recipes import implemented_recipes, recipe_name
@@ -40,6 +41,7 @@ class SolutionOperations(OperationsBase):
         if recipe_name(recipe) not in implemented_recipes():
             raise InvalidInputException(f"Recipe {recipe} is not supported here yet.")
         check_solution_config(recipe, solutionConfig, performHPO)
+        check_optimization_objective(self.registry, datasetGroupArn, recipe, solutionConfig)
         doc = self.registry.create(
             kinds.SOLUTION, ctx.arn_prefix, name,
             {"datasetGroupArn": datasetGroupArn, "recipeArn": recipe,

@@ -8,7 +8,6 @@ created with UPDATE are not auto-updated.
 """
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -19,7 +18,7 @@ from chalicelib.resources.solutions import UPDATABLE
 from chalicelib.training.data_loading import group_datasets, load_training_data
 from chalicelib.training.model_check import check_model
 from chalicelib.training.recipes import get_recipe, load_model, recipe_name, save_model
-from chalicelib.training.task import HISTORY_FILE, user_histories
+from chalicelib.training.task import user_histories, write_histories
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ def update_version(backend, version: dict) -> None:
     staging = directory.with_name(directory.name + ".update")
     shutil.rmtree(staging, ignore_errors=True)
     save_model(model, staging)
-    (staging / HISTORY_FILE).write_text(json.dumps(histories))
+    write_histories(staging, data, model, histories)
     retired = directory.with_name(directory.name + ".previous")
     shutil.rmtree(retired, ignore_errors=True)
     directory.rename(retired)  # two renames: readers see the old or the new model, whole

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.serving.heap import settle_long_lived
 from chalicelib.training.recipes import load_model
@@ -16,6 +16,8 @@ class Deployed:
     histories: dict[str, list[str]]   # from the training data, oldest first
     event_seq: int                    # live events after this are not in the model
     revision: int = 0                 # bumped by automatic updates: reload when it moves
+    # each history event's context ({FIELD: value}), for models with context fields
+    history_contexts: dict[str, list[dict]] = field(default_factory=dict)
 
 
 class ModelCache:
@@ -34,13 +36,15 @@ class ModelCache:
                 deployed = self._loaded.get(arn)
                 if deployed is None or deployed.revision != revision:
                     # Lazy: the task module pulls in the training-data loaders.
-                    from chalicelib.training.task import HISTORY_FILE
+                    from chalicelib.training.task import HISTORY_CONTEXT_FILE, HISTORY_FILE
                     self._size_thread_pools()
                     directory = self.artifacts.model_dir(arn)
+                    contexts = directory / HISTORY_CONTEXT_FILE
                     deployed = Deployed(
                         load_model(directory),
                         json.loads((directory / HISTORY_FILE).read_text()),
-                        version.get("_eventSeq", 0), revision)
+                        version.get("_eventSeq", 0), revision,
+                        json.loads(contexts.read_text()) if contexts.exists() else {})
                     self._loaded[arn] = deployed
                     settle_long_lived()
         return deployed

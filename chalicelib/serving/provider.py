@@ -90,9 +90,24 @@ class RuntimeProvider(ActionRecommendationOperations):
             return []
         if live is None:
             live = self.live_events(deployed, dataset_group_arn, user_id)
-        fresh = [e["ITEM_ID"] for e in live
-                 if e.get("ITEM_ID") and e.get("SEQ", 0) > deployed.event_seq]
+        fresh = [e["ITEM_ID"] for e in _fresh(deployed, live)]
         return deployed.histories.get(user_id, []) + fresh
+
+    def context_args(self, deployed: Deployed, user_id: str | None, live: list[dict],
+                     context: dict | None) -> dict:
+        """For a model that learned context fields: the request's context (keys as the
+        schema names the fields, in any case) and each history event's context, the
+        training events' and then the live events' own (PutEvents properties)."""
+        fields = deployed.model.context_fields
+        if not fields:
+            return {}
+        from chalicelib.events.provider import field_name
+        request = {field_name(k): v for k, v in (context or {}).items()}
+        past = deployed.history_contexts.get(user_id, []) if user_id else []
+        if user_id and len(past) != len(deployed.histories.get(user_id, [])):
+            return {"context": request}   # a model saved without them: contexts unknown
+        fresh = [{f: e.get(f) for f in fields} for e in _fresh(deployed, live)]
+        return {"context": request, "history_context": past + fresh}
 
     # -- filters --------------------------------------------------------------------------
     def _filter_mask(self, catalog: ItemCatalog, flt, values, group, user_id, live,
@@ -167,6 +182,8 @@ class RuntimeProvider(ActionRecommendationOperations):
                                for f in (flt, promo_filter))
         live = self.live_events(deployed, group, userId, since_training=not needs_all_events)
         history = self.history(deployed, group, userId, live)
+        contexts = self.context_args(deployed, userId, live, context) \
+            if recipe_type == "USER_PERSONALIZATION" else {}
         catalog = self._catalog(version, deployed) if (flt or promo_filter or columns) \
             else None
 
@@ -180,7 +197,7 @@ class RuntimeProvider(ActionRecommendationOperations):
                 userId, history, n, mask,
                 exploration_weight=float(exploration.get("explorationWeight", 0.3)),
                 exploration_item_age_cut_off=float(
-                    exploration.get("explorationItemAgeCutOff", 30)))
+                    exploration.get("explorationItemAgeCutOff", 30)), **contexts)
 
         mask = None if flt is None else self._filter_mask(
             catalog, flt, filterValues, group, userId, live, itemId)
@@ -230,7 +247,9 @@ class RuntimeProvider(ActionRecommendationOperations):
             keep = self._filter_mask(catalog, flt, filterValues, group, userId, live,
                                      index=catalog.small_index(candidates))
             candidates = [i for i, k in zip(candidates, keep) if k]
-        ranked = deployed.model.rank(userId, history, candidates) if candidates else []
+        ranked = deployed.model.rank(
+            userId, history, candidates, **self.context_args(deployed, userId, live, context)) \
+            if candidates else []
         # A permutation of the input: items the model does not know go last, as AWS does.
         seen = {item for item, _ in ranked}
         ranked = list(ranked) + [(i, 0.0) for i in candidates if i not in seen]
@@ -240,3 +259,8 @@ class RuntimeProvider(ActionRecommendationOperations):
             for entry in out:
                 entry["metadata"] = catalog.item_metadata(entry["itemId"], columns)
         return {"personalizedRanking": out, "recommendationId": recommendation_id()}
+
+
+def _fresh(deployed: Deployed, live: list[dict]) -> list[dict]:
+    """The live events with an item that the model has not been trained on."""
+    return [e for e in live if e.get("ITEM_ID") and e.get("SEQ", 0) > deployed.event_seq]

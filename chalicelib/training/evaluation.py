@@ -12,6 +12,8 @@ recommendation list `ranked` against the items they really went on to interact w
   (0 when none is).
 - coverage: distinct items recommended to the test users over all items the model knows
   (interactions plus Items dataset).
+- average_rewards_at_k (only with an optimizationObjective): see
+  chalicelib/training/objective.py.
 
 Benchmarks also use recall_at_K (relevant items in the top K over all relevant items).
 
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chalicelib.training.data import Table, TrainingData
+from chalicelib.training.objective import (attribute_values, average_rewards_at_k,
+                                           parse_objective)
 
 PERSONALIZE_METRICS = (
     "coverage",
@@ -227,4 +231,11 @@ def evaluate(recipe, data: TrainingData, hyperparameters: dict[str, str], seed: 
         relevant_sets.append(set(relevant))
     if not ranked_lists:
         return zeros
-    return personalize_metrics(ranked_lists, relevant_sets, model.item_ids)
+    metrics = personalize_metrics(ranked_lists, relevant_sets, model.item_ids)
+    objective = parse_objective(hyperparameters)
+    if objective is not None:   # GetSolutionMetrics reports it for an objective, as AWS does
+        values = attribute_values(data.items, objective.item_attribute, model.item_ids)
+        rewards = {item: float(v) for item, v in zip(model.item_ids, values) if v == v}
+        metrics["average_rewards_at_k"] = average_rewards_at_k(
+            ranked_lists, [list(r) for r in relevant_sets], rewards)
+    return metrics

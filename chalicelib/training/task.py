@@ -23,11 +23,13 @@ from chalicelib.resources.registry import (ACTIVE, CREATE_FAILED, CREATE_IN_PROG
 from chalicelib.resources.solutions import finish_version
 from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.model_check import check_model
+from chalicelib.training.objective import objective_hyperparameters
 from chalicelib.training.history import TrainingProgress
 from chalicelib.training.recipes import get_recipe, load_model, save_model
 
 log = logging.getLogger("chalicelib.training")
 HISTORY_FILE = "histories.json"
+HISTORY_CONTEXT_FILE = "history_contexts.json"   # only for models with context fields
 HISTORY_LENGTH = 100
 
 
@@ -37,20 +39,37 @@ def hyperparameters_for(version: dict) -> dict[str, str]:
     config = version.get("solutionConfig") or {}
     values.update(config.get("algorithmHyperParameters") or {})
     values.update(config.get("featureTransformationParameters") or {})
+    values.update(objective_hyperparameters(config))
     return values
 
 
-def user_histories(data) -> dict[str, list[str]]:
-    """Each user's latest items, oldest first: serving prepends them to live events."""
+def user_histories(data, columns: tuple[str, ...] = ("ITEM_ID",)) -> dict[str, list]:
+    """Each user's latest items, oldest first: serving prepends them to live events.
+    With other `columns` (context fields), each event's {column: value} instead."""
     table = data.interactions
     if len(table) == 0:
         return {}
     order = sorted(range(len(table)), key=lambda i: table.columns["TIMESTAMP"][i])
-    histories: dict[str, list[str]] = {}
-    users, items = table.columns["USER_ID"], table.columns["ITEM_ID"]
+    histories: dict[str, list] = {}
+    users = table.columns["USER_ID"]
+    if columns == ("ITEM_ID",):
+        values = table.columns["ITEM_ID"]
+    else:
+        present = [c for c in columns if c in table.columns]
+        values = [{c: table.columns[c][i] for c in present} for i in range(len(table))]
     for i in order:
-        histories.setdefault(users[i], []).append(items[i])
+        histories.setdefault(users[i], []).append(values[i])
     return {u: h[-HISTORY_LENGTH:] for u, h in histories.items()}
+
+
+def write_histories(directory, data, model, histories: dict[str, list[str]]) -> None:
+    """What serving prepends to live events: the users' items (`histories`) and, for a
+    model with context fields, each event's context."""
+    (directory / HISTORY_FILE).write_text(json.dumps(histories))
+    fields = getattr(model, "context_fields", ())
+    if fields:
+        (directory / HISTORY_CONTEXT_FILE).write_text(
+            json.dumps(user_histories(data, fields), default=str))
 
 
 def previous_model(backend, version: dict):
@@ -94,7 +113,7 @@ def train_version(backend, arn: str) -> None:
     check_model(model, histories)   # NaN weights or scores fail here, never get served
     save_model(model, directory)
     progress.save(finished=time.time(), hyperparameters=params)
-    (directory / HISTORY_FILE).write_text(json.dumps(histories))
+    write_histories(directory, data, model, histories)
     backend.artifacts.flush()  # before ACTIVE: a campaign must find the model
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,
                    tunedHPOParams={"algorithmHyperParameters": params},
