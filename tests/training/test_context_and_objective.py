@@ -162,6 +162,19 @@ def test_objective_survives_save_and_load_and_ranks(tmp_path):
     assert [i for i, _ in ranked] == [i for i, _ in model.rank("u0", ["i3"], ["i2", "i39"])]
 
 
+def test_the_retrieval_path_of_large_catalogues_applies_the_objective_too(monkeypatch):
+    from chalicelib.training.recipes.user_personalization import scoring
+    model = get_recipe(UP).train(priced_data(), {**FAST, "epochs": "3", **objective("HIGH")},
+                                 seed=0)
+    exact = model.recommend("u0", ["i3"], 10, exploration_weight=0)
+    monkeypatch.setattr(scoring, "RETRIEVAL_FROM", 0)
+    monkeypatch.setattr(scoring, "RETRIEVAL_BUDGET", V)   # every item retrieved: exact sums
+    model.scorer.index()
+    retrieved = model.recommend("u0", ["i3"], 10, exploration_weight=0)
+    assert [i for i, _ in retrieved] == [i for i, _ in exact]
+    assert [s for _, s in retrieved] == pytest.approx([s for _, s in exact], rel=1e-4)
+
+
 def test_average_rewards_at_k_follows_aws_definition():
     rewards = {"a": 10.0, "b": 30.0, "c": 60.0}
     # user 1: a and c in the top k of their interactions (a, b, c) -> 70 / 100
