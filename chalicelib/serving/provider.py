@@ -98,7 +98,7 @@ class RuntimeProvider(ActionRecommendationOperations):
         """For a model that learned context fields: the request's context (keys as the
         schema names the fields, in any case) and each history event's context, the
         training events' and then the live events' own (PutEvents properties)."""
-        fields = deployed.model.context_fields
+        fields = getattr(deployed.model, "context_fields", ())   # models predating it: none
         if not fields:
             return {}
         from chalicelib.events.provider import field_name
