@@ -94,7 +94,7 @@ class UserPersonalizationRecipe(Recipe):
             if settings.early_stopping_patience:
                 training, held_out = hold_out_latest_events(
                     user_codes[keep], rows[keep], stamps[keep], settings.validation_users,
-                    settings.bptt, seed)
+                    settings.bptt, seed, None if contexts is None else contexts[keep])
                 keep[np.flatnonzero(keep)[~training]] = False
             else:
                 held_out = None
