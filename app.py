@@ -1,4 +1,8 @@
 """Chalice app: thin Lambda handlers. All protocol work is in chalicelib.wire."""
+import json
+import uuid
+from urllib.parse import quote, urlencode
+
 from chalice import Chalice, Rate, Response
 
 from chalicelib import observability
@@ -7,6 +11,7 @@ from chalicelib.backend import build_backend
 from chalicelib.config import Settings
 from chalicelib.console.routes import ROUTES as CONSOLE_ROUTES
 from chalicelib.wire.gateway import HttpRequest
+from chalicelib.wire.keyring import KeyringError
 from chalicelib.wire.router import rest_paths
 
 app = Chalice(app_name="personalize")
@@ -38,8 +43,26 @@ def gateway():
 
 def _handle() -> Response:
     request = app.current_request
-    result = gateway().handle(HttpRequest(request.method, request.context.get(
-        "resourcePath", "/"), dict(request.headers), request.raw_body or b""))
+    try:
+        gateway_ = gateway()
+    except KeyringError as error:  # closed by default: no keys, no service
+        app.log.error("%s", error)
+        return Response(body=json.dumps({
+            "__type": "ServiceUnavailableException",
+            "message": "This endpoint has no access keys configured and serves no requests."}),
+            status_code=503, headers={"Content-Type": "application/x-amz-json-1.1",
+                                      "x-amzn-ErrorType": "ServiceUnavailableException",
+                                      "x-amzn-RequestId": str(uuid.uuid4())})
+    route_path = request.context.get("resourcePath", "/")
+    params = request.query_params or {}
+    query = urlencode([(name, value) for name in params for value in (
+        params.getlist(name) if hasattr(params, "getlist") else [params[name]])],
+        quote_via=quote)
+    # The signature covers the path the client sent: API Gateway's requestContext.path
+    # keeps the stage (/api/...) that resourcePath drops.
+    result = gateway_.handle(HttpRequest(
+        request.method, route_path, dict(request.headers), request.raw_body or b"",
+        raw_path=request.context.get("path") or route_path, raw_query=query))
     # Lambda answers API Gateway in JSON: a bytes body would not serialise (all three
     # services answer JSON text).
     body = result.body.decode("utf-8") if isinstance(result.body, bytes) else result.body

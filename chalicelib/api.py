@@ -13,8 +13,7 @@ def build_gateway(backend: Backend) -> Gateway:
     providers = {"personalize": PersonalizeProvider(backend),
                  "personalize-runtime": RuntimeProvider(backend),
                  "personalize-events": EventsProvider(backend)}
-    return Gateway(providers, backend.settings.account_id, backend.settings.region,
-                   backend.settings.access_keys)
+    return Gateway(providers, backend.keyring)
 
 
 def gateway_from_env(**overrides) -> tuple[Gateway, Backend]:

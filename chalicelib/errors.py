@@ -63,7 +63,15 @@ class MissingAuthenticationTokenException(ServiceError):
 
 
 class UnrecognizedClientException(ServiceError):
-    pass
+    """An access key this endpoint does not know (403)."""
+
+
+class InvalidSignatureException(ServiceError):
+    """A signature that does not verify, or is out of date or wrongly scoped (403)."""
+
+
+class IncompleteSignatureException(ServiceError):
+    """An Authorization header or presigned query that lacks a part of SigV4 (403)."""
 
 
 class InternalFailure(ServiceError):
@@ -72,6 +80,10 @@ class InternalFailure(ServiceError):
 
 class UnsupportedMediaTypeException(ServiceError):
     """A body whose Content-Type is not JSON (415)."""
+
+
+class RequestTimeoutException(ServiceError):
+    """A body that did not arrive in time (408); the connection is closed."""
 
 
 class RequestEntityTooLargeException(ServiceError):

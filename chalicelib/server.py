@@ -2,16 +2,16 @@
 
 Serves the three Personalize services through the same gateway as the Lambda handlers,
 with state in SQLite and artifacts in a local folder. When no S3 endpoint is configured it
-also answers S3 on the same port (moto's S3 backend, in-process), routed by the SigV4
-signing service of each request, so a newcomer needs no other service.
+also answers S3 on the same port (chalicelib.embedded.s3: moto's S3 with the same
+signature checks, buckets per account, kept in the data folder), so a newcomer needs no
+other service. Requests are told apart by their shape (X-Amz-Target, the runtime and
+events paths, /_personalize/...), never by the service they are signed for.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import re
-import uuid
+import sys
 from pathlib import Path
 
 from cheroot import wsgi
@@ -22,111 +22,119 @@ from chalicelib.backend import build_backend
 from chalicelib.config import Settings
 from chalicelib.console.app import Console, ConsoleRequest
 from chalicelib.console.routes import is_console_path
-from chalicelib.errors import RequestEntityTooLargeException
+from chalicelib.embedded import transport
+from chalicelib.embedded.admin import AdminRoutes, is_admin_path
+from chalicelib.errors import (RequestEntityTooLargeException, RequestTimeoutException,
+                               ServiceError)
 from chalicelib.wire.gateway import HttpRequest
-from chalicelib.wire.serializer import serialize_error
+from chalicelib.wire.keyring import KeyringError
+from chalicelib.wire.router import is_personalize_request
 
 log = logging.getLogger("chalicelib.server")
-_SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
-
-
-def signing_service(headers) -> str | None:
-    match = _SIGNING_SERVICE.search(headers.get("Authorization", ""))
-    return match.group(1) if match else None
-
 
 # Personalize requests are small (a schema is at most 10,000 characters); API Gateway's
 # payload limit is 10 MB, and so is ours. S3 uploads to the embedded S3 are not limited.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-_DRAIN_CHUNK = 1 << 20
-
-
-# Not part of AWS's API: run one round of automatic updates now (tests, operators).
-AUTO_UPDATE_PATH = "/_personalize/automatic-updates"
 
 
 class EmbeddedApp:
-    """WSGI: Personalize requests to the gateway, S3 requests to moto (when embedded)."""
+    """WSGI: Personalize requests to the gateway, S3 requests to the embedded S3."""
 
-    def __init__(self, gateway, s3_app=None, scheduler=None, console=None):
+    def __init__(self, gateway, s3_app=None, admin: AdminRoutes | None = None,
+                 client_timeout: float = 10.0, console=None):
         self.gateway = gateway
         self.s3_app = s3_app
-        self.scheduler = scheduler
+        self.admin = admin
+        self.client_timeout = client_timeout
         self.console = console
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        if self.s3_app is not None and signing_service(request.headers) == "s3":
-            return self.s3_app(environ, start_response)
+        raw = environ.get("REQUEST_URI") or request.path
+        raw_path, _, raw_query = raw.partition("?")
+        http = HttpRequest(request.method, request.path, dict(request.headers), b"",
+                           raw_path=raw_path, raw_query=raw_query or environ.get(
+                               "QUERY_STRING", ""))
         if self.console is not None and is_console_path(request.path):
             return self._console(request, environ, start_response)
-        if request.path == AUTO_UPDATE_PATH and self.scheduler is not None:
-            updated = self.scheduler.run_now()
-            return Response(json.dumps({"updated": updated}), mimetype="application/json")(
-                environ, start_response)
-        body = self._body(request, environ)
-        if body is None:
-            result = serialize_error("personalize", RequestEntityTooLargeException(
-                f"The request body is larger than {MAX_BODY_BYTES} bytes."), str(uuid.uuid4()))
-            result.status = 413
-        else:
-            result = self.gateway.handle(HttpRequest(
-                request.method, request.path, dict(request.headers), body))
+        admin = is_admin_path(request.path)
+        if (not admin and self.s3_app is not None
+                and not is_personalize_request(http.method, http.path, http.headers,
+                                               http.raw_query)):
+            return self.s3_app(environ, start_response)
+        result = self._personalize(environ, http, admin)
         return Response(result.body, status=result.status, headers=result.headers)(
             environ, start_response)
 
+    def _personalize(self, environ, http: HttpRequest, admin: bool):
+        try:
+            identity = self.gateway.identify(http)  # from the headers, before any body
+            body = self._read(environ)
+        except transport.BodyTimeout:
+            transport.close_connection(environ)
+            return self.gateway.error_response(RequestTimeoutException(
+                f"The request body did not arrive within {self.client_timeout:g} s."))
+        except ServiceError as error:
+            transport.close_connection(environ)  # the body is left unread
+            return self.gateway.error_response(error)
+        http.body = body
+        if admin and self.admin is not None:
+            return self.admin.handle(http, identity)
+        return self.gateway.handle(http, identity)
+
+    def _read(self, environ) -> bytes:
+        """The body within its deadline (transport.read_body), at most MAX_BODY_BYTES."""
+        body = transport.read_body(environ, self.client_timeout, MAX_BODY_BYTES)
+        if body is None:
+            raise RequestEntityTooLargeException(
+                f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        return body.bytes()
+
     def _console(self, request: Request, environ, start_response):
-        body = self._body(request, environ)
+        try:
+            body = self._read(environ)
+        except (transport.BodyTimeout, ServiceError):
+            transport.close_connection(environ)
+            body = b""
         result = self.console.handle(ConsoleRequest(
             request.method, request.path, dict(request.args.items()), dict(request.headers),
-            body or b"", secure=request.scheme == "https"))
+            body, secure=request.scheme == "https"))
         return Response(result.body, status=result.status, headers=result.all_headers())(
             environ, start_response)
 
-    @staticmethod
-    def _body(request: Request, environ) -> bytes | None:
-        """The body, or None when it is over MAX_BODY_BYTES: then the rest is read and
-        dropped in chunks (memory stays bounded, and the client gets its 413 instead of
-        a reset connection). Chunked bodies (no Content-Length) are read the same way."""
-        length = request.content_length
-        if length is None and not environ.get("wsgi.input_terminated"):
-            return b""
-        stream, kept, size = environ["wsgi.input"], [], 0
-        while length is None or size < length:
-            want = _DRAIN_CHUNK if length is None else min(_DRAIN_CHUNK, length - size)
-            chunk = stream.read(want)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size <= MAX_BODY_BYTES:
-                kept.append(chunk)
-            elif kept:
-                kept.clear()
-        return b"".join(kept) if size <= MAX_BODY_BYTES else None
-
-
-def embedded_s3_app():
-    from moto.moto_server.werkzeug_app import create_backend_app
-    return create_backend_app("s3")
-
 
 def serve(host: str, port: int, settings: Settings) -> None:
+    backend = build_backend(settings)
+    try:
+        keyring = backend.keyring
+    except KeyringError as error:
+        sys.exit(f"personalize: {error}")
+    log.info("%s", keyring.describe())
     s3_app = None
     if settings.s3_endpoint_url is None:
-        s3_app = embedded_s3_app()
+        from chalicelib.embedded.s3 import EmbeddedS3
+        s3_app = EmbeddedS3(keyring, settings.data_dir, settings.region,
+                            settings.client_timeout_seconds)
         settings.s3_endpoint_url = f"http://{host}:{port}"
-    backend = build_backend(settings)
+        settings.embedded_s3 = True
     backend.tasks.recover()
     from chalicelib.scheduling.scheduler import AutoUpdateScheduler
-    scheduler = AutoUpdateScheduler(backend, settings.auto_update_seconds).start()
     gateway = build_gateway(backend)
-    app = EmbeddedApp(gateway, s3_app, scheduler, Console(gateway, backend))
-    # HTTP/1.1 keep-alive, a fixed pool of request threads, TCP_NODELAY; request bodies are
-    # not limited here (uploads to the embedded S3 may be gigabytes: cheroot streams them),
-    # the gateway's own 10 MB limit applies to Personalize requests (EmbeddedApp._body).
+    scheduler = AutoUpdateScheduler(
+        backend, settings.auto_update_seconds,
+        after_round=gateway.providers["personalize-runtime"].models.preload).start()
+    app = EmbeddedApp(gateway, s3_app, AdminRoutes(gateway, scheduler),
+                      settings.client_timeout_seconds, Console(gateway, backend))
+    # HTTP/1.1 keep-alive, request threads from a pool that grows while all are busy
+    # (slow clients hold theirs), TCP_NODELAY; a socket that sends nothing for
+    # client_timeout_seconds is dropped. Bodies: see chalicelib.embedded.transport.
     server = wsgi.Server((host, port), app, numthreads=settings.server_threads,
-                         server_name="personalize")
+                         max=max(settings.server_max_threads, settings.server_threads),
+                         timeout=settings.client_timeout_seconds, server_name="personalize")
+    server.gateway = transport.ClosingGateway
     server.prepare()  # bound and listening before "Ready" is printed
+    pool = transport.ElasticPool(server)
+    pool.start()
     log.info("Personalize endpoint on http://%s:%d (data in %s, S3 %s)", host, port,
              settings.data_dir, "embedded" if s3_app else settings.s3_endpoint_url)
     print(f"Ready on http://{host}:{port} (console: http://{host}:{port}/console)",
@@ -134,6 +142,7 @@ def serve(host: str, port: int, settings: Settings) -> None:
     try:
         server.serve()
     except KeyboardInterrupt:
+        pool.stop()
         server.stop()
 
 
@@ -150,7 +159,11 @@ def main(argv=None) -> None:
         overrides["data_dir"] = Path(args.data_dir)
     if args.s3_endpoint_url:
         overrides["s3_endpoint_url"] = args.s3_endpoint_url
-    serve(args.host, args.port, Settings.from_env(**overrides))
+    try:
+        settings = Settings.from_env(**overrides)
+    except KeyringError as error:
+        sys.exit(f"personalize: {error}")
+    serve(args.host, args.port, settings)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """What infra/deploy_localstack.sh runs: create the LocalStack stage's bucket, EventBridge
-rule and DynamoDB table through boto3 (no awslocal, no Docker needed).
+rule, DynamoDB table and access-key secret through boto3 (no awslocal, no Docker needed).
+The stage verifies SigV4 like the aws stage: the secret gets one generated key unless it
+holds keys already.
 
 Names match .chalice/config.json's `localstack` stage and Chalice's function naming
 (<app>-<stage>-<function>), so a Lambda deployed later with Docker is the rule's target.
@@ -9,11 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from secrets import token_hex, token_urlsafe
 
 import boto3
 from botocore.exceptions import ClientError
 
 from chalicelib.storage.dynamodb import create_table
+from chalicelib.wire.keyring import parse_keys
 
 APP, STAGE = "personalize", "localstack"
 SCHEDULED_HANDLER = "automatic_updates"   # app.py's @app.schedule function
@@ -57,15 +61,35 @@ def ensure_schedule(events, region: str, account: str) -> str:
     return rule_arn
 
 
+ACCESS_KEYS_SECRET = "personalize/access-keys"   # the localstack stage's secret id
+
+
+def ensure_access_keys(secrets, account: str) -> str:
+    """The secret of accepted keys; created with one generated key if absent. Returns the
+    key id of its first key (its secret: `get-secret-value`)."""
+    try:
+        text = secrets.get_secret_value(SecretId=ACCESS_KEYS_SECRET)["SecretString"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        text = json.dumps({"accessKeyId": "PERSONALIZELOCAL" + token_hex(4).upper(),
+                           "secretAccessKey": token_urlsafe(30), "accountId": account})
+        secrets.create_secret(Name=ACCESS_KEYS_SECRET, SecretString=text)
+    return next(iter(parse_keys(text, ACCESS_KEYS_SECRET)))
+
+
 def deploy(endpoint: str, dynamodb_endpoint: str, region: str, bucket: str, table: str,
-           account: str) -> dict:
+           account: str, secrets_endpoint: str | None = None) -> dict:
+    access_key = ensure_access_keys(_client("secretsmanager", secrets_endpoint or endpoint,
+                                            region), account)
     ensure_bucket(_client("s3", endpoint, region), bucket, region)
     rule_arn = ensure_schedule(_client("events", endpoint, region), region, account)
     dynamodb = boto3.resource("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region,
                               aws_access_key_id="test", aws_secret_access_key="test")
     ensure_table(dynamodb, table)
     return {"bucket": bucket, "rule": rule_arn, "table": table,
-            "dynamodb_endpoint_url": dynamodb_endpoint}
+            "dynamodb_endpoint_url": dynamodb_endpoint,
+            "access_keys_secret": ACCESS_KEYS_SECRET, "access_key_id": access_key}
 
 
 def main(argv=None) -> None:
@@ -78,11 +102,14 @@ def main(argv=None) -> None:
     parser.add_argument("--region", default=env.get("AWS_DEFAULT_REGION", "us-east-1"))
     parser.add_argument("--bucket", default=env.get("PERSONALIZE_ARTIFACT_BUCKET",
                                                     "personalize-artifacts"))
+    parser.add_argument("--secrets-endpoint-url",
+                        default=env.get("SECRETS_ENDPOINT_URL", endpoint))
     parser.add_argument("--table", default=env.get("PERSONALIZE_DYNAMODB_TABLE", "personalize"))
     parser.add_argument("--account", default=env.get("PERSONALIZE_ACCOUNT_ID", "000000000000"))
     args = parser.parse_args(argv)
     print(json.dumps(deploy(args.endpoint_url, args.dynamodb_endpoint_url, args.region,
-                            args.bucket, args.table, args.account), indent=2))
+                            args.bucket, args.table, args.account,
+                            args.secrets_endpoint_url), indent=2))
 
 
 if __name__ == "__main__":

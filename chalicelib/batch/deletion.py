@@ -18,12 +18,12 @@ def run_data_deletion(backend, job_arn: str) -> None:
             DELETION_STATUSES)
 
 
-def read_user_ids(backend, location: str) -> set[str]:
+def read_user_ids(backend, location: str, owner_arn: str | None = None) -> set[str]:
     """The job's CSV: one USER_ID column (a header row, as AWS asks for)."""
     from chalicelib.datasets.csv_import import DataImportError, decoded_lines
     from chalicelib.datasets.s3_source import iter_s3_lines
     try:   # not UTF-8: a clear reason naming the line, as for an import
-        lines = list(decoded_lines(iter_s3_lines(backend.s3_client(), location)))
+        lines = list(decoded_lines(iter_s3_lines(backend.s3_client(owner_arn), location)))
     except DataImportError as error:
         raise InvalidInputException(str(error)) from None
     rows = csv.reader(lines)
@@ -58,7 +58,8 @@ def remove_users_from_file(path, users: set[str]) -> int:
 
 def _delete(backend, job: dict) -> dict:
     from chalicelib.training.data_loading import group_datasets
-    users = read_user_ids(backend, job["dataSource"]["dataLocation"])
+    users = read_user_ids(backend, job["dataSource"]["dataLocation"],
+                          job["dataDeletionJobArn"])
     datasets = group_datasets(backend.registry, job["datasetGroupArn"])
     deleted = 0
     for kind in USER_DATASETS:

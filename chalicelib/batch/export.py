@@ -39,7 +39,7 @@ def _export(backend, job: dict) -> None:
                 writer.writerows(csv.DictReader(handle))
     if mode in ("PUT", "ALL"):
         writer.writerows(_cells(row) for row in live_rows(backend, dataset))
-    write_text(backend.s3_client(), export_path(job), out.getvalue(), "text/csv")
+    write_text(backend.s3_client(job["datasetExportJobArn"]), export_path(job), out.getvalue(), "text/csv")
 
 
 def live_rows(backend, dataset: dict) -> list[dict]:

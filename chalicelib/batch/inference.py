@@ -119,7 +119,7 @@ def _inference(backend, job: dict) -> None:
               .get("itemExplorationConfig") or {}}
     runtime = VersionRuntime(backend, version, config)
     recipe_type = runtime._recipe_type(version["recipeArn"])
-    s3 = backend.s3_client()
+    s3 = backend.s3_client(job["batchInferenceJobArn"])
     data = read_bytes(s3, job["jobInput"]["s3DataSource"]["path"])
 
     def answer(record: dict) -> dict:
@@ -159,7 +159,7 @@ def _segments(backend, job: dict) -> None:
     model, users = deployed.model, sorted(deployed.histories)
     position = {item: i for i, item in enumerate(model.item_ids)}
     by_attribute = version["recipeArn"].endswith(ITEM_ATTRIBUTE_AFFINITY)
-    s3 = backend.s3_client()
+    s3 = backend.s3_client(job["batchSegmentJobArn"])
     data = read_bytes(s3, job["jobInput"]["s3DataSource"]["path"])
     # Affinity of every user for every item, computed once: each input line is then a
     # column (or the mean of the columns its attribute expression selects).
@@ -185,6 +185,10 @@ def _segments(backend, job: dict) -> None:
         return {"usersList": [users[i] for i in order]}
 
     write_text(s3, output_path(job), answer_lines(data, answer, {"usersList": []}))
+
+
+# The batch jobs that score with the models: they draw threads from the core scheduler.
+SCORING_JOBS = (run_batch_inference, run_batch_segment)
 
 
 def _all_scores(model, user: str, history: list[str]):

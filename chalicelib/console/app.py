@@ -17,6 +17,7 @@ from chalicelib.console.reader import ConsoleReader
 from chalicelib.console.session import (KeyRing, Viewer, clear_cookie, cookie_value,
                                         set_cookie)
 from chalicelib.errors import ServiceError
+from chalicelib.wire.auth import valid_region
 from chalicelib.wire.service_models import error_status
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,10 @@ class Console:
             key = form.get("accessKeyId", "").strip()
             region = form.get("region", "").strip() or self.settings.region
             account = keys.check(key, form.get("secretAccessKey", ""))
+            if not valid_region(region):   # it goes into ARNs: a region's name only
+                return ConsoleResponse(400, page("Log in", _LOGIN_FORM.format(
+                    message=f'<p class="error">{esc(region)} is not a region name.</p>',
+                    region=esc(self.settings.region))))
             if account is not None:
                 token = keys.issue(Viewer(key, account, region))
                 return ConsoleResponse(303, "", {"Location": "/console",

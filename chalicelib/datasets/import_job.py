@@ -52,7 +52,7 @@ def run_import_job(backend, job_arn: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / import_file_name(job)
         partial = target.with_suffix(PARTIAL_SUFFIX)
-        lines = iter_s3_lines(backend.s3_client(), job["dataSource"]["dataLocation"])
+        lines = iter_s3_lines(backend.s3_client(job_arn), job["dataSource"]["dataLocation"])
         with open(partial, "w", encoding="utf-8", newline="") as sink:
             summary = import_csv(lines, schema, dataset["datasetType"], sink)
         if job.get("importMode", "FULL") == "FULL":  # FULL replaces what was imported

@@ -18,15 +18,16 @@ from chalicelib.resources.solutions import UPDATABLE
 from chalicelib.training.data_loading import group_datasets, load_training_data
 from chalicelib.training.model_check import check_model
 from chalicelib.training.recipes import get_recipe, load_model, recipe_name, save_model
-from chalicelib.training.task import user_histories, write_histories
+from chalicelib.training.user_histories import user_histories, write_histories
 
 log = logging.getLogger(__name__)
 
 
-def eligible_versions(backend) -> list[dict]:
-    """Solution versions behind ACTIVE campaigns that automatic updates apply to."""
+def eligible_versions(backend, arn_prefix: str = "") -> list[dict]:
+    """Solution versions behind ACTIVE campaigns that automatic updates apply to;
+    `arn_prefix` ('arn:aws:personalize:<region>:<account>:') limits them to one account."""
     seen, versions = set(), []
-    for campaign in backend.store.list(kinds.CAMPAIGN.key):
+    for campaign in backend.store.list(kinds.CAMPAIGN.key, arn_prefix):
         if campaign["status"] != ACTIVE or campaign["solutionVersionArn"] in seen:
             continue
         seen.add(campaign["solutionVersionArn"])
@@ -69,11 +70,11 @@ def update_version(backend, version: dict) -> None:
                 lambda doc: {**doc, "lastUpdatedDateTime": now})
 
 
-def run_automatic_updates(backend) -> list[str]:
-    """One round; returns the solution version ARNs updated. A failure of one version is
-    logged and does not stop the others."""
+def run_automatic_updates(backend, arn_prefix: str = "") -> list[str]:
+    """One round (of one account's versions, with `arn_prefix`); returns the solution
+    version ARNs updated. A failure of one version is logged and does not stop the others."""
     updated = []
-    for version in eligible_versions(backend):
+    for version in eligible_versions(backend, arn_prefix):
         try:
             update_version(backend, version)
             updated.append(version["solutionVersionArn"])

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 
 from chalicelib.serving.heap import settle_long_lived
 from chalicelib.training.recipes import load_model
 from chalicelib.training.recipes.base import Model
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -26,28 +29,68 @@ class ModelCache:
         self.threads = threads  # torch and BLAS threads; 0: leave their defaults
         self._loaded: dict[str, Deployed] = {}
         self._lock = threading.Lock()
+        self._loading: set[str] = set()     # ARNs being reloaded in the background
+        self._loading_lock = threading.Lock()
 
     def get(self, version: dict) -> Deployed:
+        """The version's model. When an automatic update has moved its revision, the
+        previous revision keeps serving while the new one loads in the background:
+        requests never wait for a reload (only for a version's very first load)."""
         arn = version["solutionVersionArn"]
         revision = version.get("_modelRevision", 0)
         deployed = self._loaded.get(arn)
-        if deployed is None or deployed.revision != revision:
-            with self._lock:
-                deployed = self._loaded.get(arn)
-                if deployed is None or deployed.revision != revision:
-                    # Lazy: the task module pulls in the training-data loaders.
-                    from chalicelib.training.task import HISTORY_CONTEXT_FILE, HISTORY_FILE
-                    self._size_thread_pools()
-                    directory = self.artifacts.model_dir(arn)
-                    contexts = directory / HISTORY_CONTEXT_FILE
-                    deployed = Deployed(
-                        load_model(directory),
-                        json.loads((directory / HISTORY_FILE).read_text()),
-                        version.get("_eventSeq", 0), revision,
-                        json.loads(contexts.read_text()) if contexts.exists() else {})
-                    self._loaded[arn] = deployed
-                    settle_long_lived()
+        if deployed is not None and deployed.revision == revision:
+            return deployed
+        if deployed is not None:
+            self._load_in_background(version)
+            return deployed
+        return self.load(version)
+
+    def load(self, version: dict) -> Deployed:
+        """Load the version's current revision now (unless it already is)."""
+        arn = version["solutionVersionArn"]
+        revision = version.get("_modelRevision", 0)
+        with self._lock:
+            deployed = self._loaded.get(arn)
+            if deployed is None or deployed.revision != revision:
+                # Lazy: the task module pulls in the training-data loaders.
+                from chalicelib.training.task import HISTORY_FILE
+                from chalicelib.training.user_histories import HISTORY_CONTEXT_FILE
+                self._size_thread_pools()
+                directory = self.artifacts.model_dir(arn)
+                contexts = directory / HISTORY_CONTEXT_FILE
+                deployed = Deployed(
+                    load_model(directory),
+                    json.loads((directory / HISTORY_FILE).read_text()),
+                    version.get("_eventSeq", 0), revision,
+                    json.loads(contexts.read_text()) if contexts.exists() else {})
+                self._loaded[arn] = deployed
+                settle_long_lived()
         return deployed
+
+    def preload(self, versions: list[dict]) -> None:
+        """After an automatic-update round: load the new revisions of the models being
+        served, on the caller's thread, so the next request finds them loaded."""
+        for version in versions:
+            if version["solutionVersionArn"] in self._loaded:
+                self.load(version)
+
+    def _load_in_background(self, version: dict) -> None:
+        arn = version["solutionVersionArn"]
+        with self._loading_lock:
+            if arn in self._loading:
+                return
+            self._loading.add(arn)
+
+        def load():
+            try:
+                self.load(version)
+            except Exception:
+                log.exception("reloading %s failed; the previous revision keeps serving", arn)
+            finally:
+                with self._loading_lock:
+                    self._loading.discard(arn)
+        threading.Thread(target=load, daemon=True, name="model-reload").start()
 
     def _size_thread_pools(self) -> None:
         """Once, when the first model is loaded (torch is imported only when needed): torch's

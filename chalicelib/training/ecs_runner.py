@@ -1,7 +1,8 @@
 """Training on ECS (Settings.training_runner == 'ecs'): one Fargate task per solution version.
 
-The container's entry point is `python -m chalicelib.training.task`; RunTask only overrides
-its command with the version's ARN. The task records its own success or failure in the
+The container's entry point is `python -m chalicelib.training.task`; RunTask overrides
+its command with the version's ARN and its environment with the thread grant: the task
+definition's vCPUs, each Fargate task having its machine to itself (nothing queues here). The task records its own success or failure in the
 store. What it cannot record — a crash, an out-of-memory kill, an image that never
 started — is found here: from the ECS "Task State Change" event when the task stops
 (app.py routes it to task_stopped), and by recover(), which asks DescribeTasks about every
@@ -20,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.resources import kinds
 from chalicelib.resources.registry import CREATE_FAILED
 from chalicelib.resources.solutions import RUNNING, finish_version
+from chalicelib.training.cores import thread_environment
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,20 @@ TASK_ARN_FIELD = "_ecsTaskArn"
 # Lambda; only after this long is it taken as lost.
 START_GRACE_SECONDS = 900
 DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks
+CPU_UNITS_PER_VCPU = 1024
+
+
+def task_vcpus(task_definition: dict) -> int | None:
+    """vCPUs of a described task definition: its task-level cpu (units, or '1 vCPU' as the
+    console writes it), else the sum of its containers' cpu; None when it gives neither."""
+    cpu = task_definition.get("cpu")
+    if cpu:
+        text = str(cpu).strip().lower()
+        if text.endswith("vcpu"):
+            return max(1, int(float(text[:-4])))
+        return max(1, int(text) // CPU_UNITS_PER_VCPU)
+    units = sum(int(c.get("cpu") or 0) for c in task_definition.get("containerDefinitions", []))
+    return max(1, units // CPU_UNITS_PER_VCPU) if units else None
 
 
 def command_for(arn: str) -> list[str]:
@@ -87,15 +103,31 @@ class EcsRunner:
         return boto3.client("ecs", endpoint_url=self.settings.ecs_endpoint_url,
                             region_name=self.settings.region)
 
+    @cached_property
+    def threads(self) -> int | None:
+        """The task definition's vCPUs (asked once); None leaves the task to count its
+        own cores."""
+        try:
+            described = self.ecs.describe_task_definition(
+                taskDefinition=self.settings.ecs_task_definition)["taskDefinition"]
+        except (ClientError, BotoCoreError) as error:
+            log.warning("DescribeTaskDefinition %s: %s", self.settings.ecs_task_definition,
+                        error)
+            return None
+        return task_vcpus(described)
+
     def _run_task_args(self, arn: str) -> dict:
+        container = {"name": self.settings.ecs_container, "command": command_for(arn)}
+        if self.threads:
+            container["environment"] = [{"name": name, "value": value} for name, value
+                                        in thread_environment(self.threads).items()]
         args = {
             "cluster": self.settings.ecs_cluster,
             "taskDefinition": self.settings.ecs_task_definition,
             "count": 1,
             "launchType": "FARGATE",
             "startedBy": "personalize-training",
-            "overrides": {"containerOverrides": [
-                {"name": self.settings.ecs_container, "command": command_for(arn)}]},
+            "overrides": {"containerOverrides": [container]},
         }
         if self.settings.ecs_subnets:  # Fargate tasks need a network (awsvpc)
             args["networkConfiguration"] = {"awsvpcConfiguration": {

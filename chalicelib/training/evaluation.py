@@ -12,14 +12,19 @@ recommendation list `ranked` against the items they really went on to interact w
   (0 when none is).
 - coverage: distinct items recommended to the test users over all items the model knows
   (interactions plus Items dataset).
-- average_rewards_at_k (only with an optimizationObjective): see
-  chalicelib/training/objective.py.
 
 Benchmarks also use recall_at_K (relevant items in the top K over all relevant items).
 
-`evaluate` is what the training task reports: a temporal per-user split (each user's latest
-events held out), a model trained on the rest, and each test user's earlier events given as
-their history, exactly as serving would see them.
+The training task reports them as AWS's developer guide describes ("Evaluating a solution
+version with metrics"), from the one training that also gives the version its model:
+- every recipe type but USER_SEGMENTATION: 90% of the users (all their interactions) are the
+  training set and 10% the test users (`user_split`); the solution version is trained on the
+  training set; each test user's oldest 90% of interactions is given as input and the
+  recommendations are scored against their newest 10%. The test users are still served
+  (serving reads any user's history at request time), and none of their interactions, old
+  or new, is in the training set;
+- USER_SEGMENTATION: each user's oldest 80% of interactions trains, the newest 20% is scored
+  (`temporal_split`).
 """
 from __future__ import annotations
 
@@ -28,9 +33,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chalicelib.training import task_log
 from chalicelib.training.data import Table, TrainingData
 from chalicelib.training.objective import (attribute_values, average_rewards_at_k,
                                            parse_objective)
+from chalicelib.training.recipes.base import Log, Model, _quiet
 
 PERSONALIZE_METRICS = (
     "coverage",
@@ -43,6 +50,9 @@ PERSONALIZE_METRICS = (
     "precision_at_25",
 )
 LIST_LENGTH = 25  # the longest cut-off any reported metric needs
+TEST_USER_FRACTION = 0.1       # AWS: 10% of the users are test users ...
+TEST_HOLDOUT_FRACTION = 0.1    # ... scored on their newest 10% of interactions
+SEGMENTATION_HOLDOUT_FRACTION = 0.2   # USER_SEGMENTATION: each user's newest 20%
 
 
 # --- per-list metrics ----------------------------------------------------------------------
@@ -143,38 +153,78 @@ def _subset(table: Table, keep: np.ndarray) -> Table:
                  dict(table.kinds))
 
 
-def temporal_split(data: TrainingData, holdout_fraction: float = 0.1,
-                   leave_one_out: bool = False, min_events: int = 2) -> Split:
-    """Hold out each user's latest events: the last one (leave_one_out) or the latest
-    `holdout_fraction` of them (at least one). Users with fewer than `min_events` events
-    stay wholly in training. Ties in time keep the input order."""
-    table = data.interactions
+def _user_runs(table: Table):
+    """Events grouped per user in time order (ties keep the input order): the event order,
+    each user's start in it and their event counts."""
     users = np.asarray(table.columns["USER_ID"], dtype=object).astype(str)
-    items = np.asarray(table.columns["ITEM_ID"], dtype=object).astype(str)
     stamps = np.asarray(table.columns["TIMESTAMP"], dtype=np.float64)
     _, codes = np.unique(users, return_inverse=True)
     order = np.lexsort((np.arange(len(users)), stamps, codes))
     sorted_codes = codes[order]
     starts = np.r_[0, np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1] \
         if len(order) else np.zeros(0, dtype=np.int64)
-    lengths = np.diff(np.r_[starts, len(order)])
-    if leave_one_out:
-        held = np.ones_like(lengths)
-    else:
-        held = np.maximum(1, np.round(lengths * holdout_fraction)).astype(np.int64)
-    held = np.where(lengths >= max(min_events, 2), np.minimum(held, lengths - 1), 0)
-    per_event_length = np.repeat(lengths, lengths)
-    position = np.arange(len(order)) - np.repeat(starts, lengths)
-    is_test = np.zeros(len(order), dtype=bool)
-    is_test[order] = position >= per_event_length - np.repeat(held, lengths)
-    split = Split(TrainingData(_subset(table, ~is_test), data.items, data.users))
+    lengths = np.diff(np.r_[starts, len(order)]).astype(np.int64)
+    return users, order, starts, lengths
+
+
+def _held_counts(lengths: np.ndarray, fraction: float) -> np.ndarray:
+    """The newest `fraction` of each user's events (at least one, never all of them)."""
+    held = np.maximum(1, np.round(lengths * fraction)).astype(np.int64)
+    return np.where(lengths >= 2, np.minimum(held, lengths - 1), 0)
+
+
+def _cases(table: Table, users, order, starts, lengths, held) -> list[TestCase]:
+    items = np.asarray(table.columns["ITEM_ID"], dtype=object).astype(str)
+    cases = []
     for start, length, count in zip(starts, lengths, held):
         if count == 0:
             continue
         events = order[start:start + length]
-        split.cases.append(TestCase(users[events[0]], items[events[:length - count]].tolist(),
-                                    items[events[length - count:]].tolist()))
-    return split
+        cases.append(TestCase(users[events[0]], items[events[:length - count]].tolist(),
+                              items[events[length - count:]].tolist()))
+    return cases
+
+
+def temporal_split(data: TrainingData, holdout_fraction: float = 0.1,
+                   leave_one_out: bool = False, min_events: int = 2) -> Split:
+    """Hold out each user's latest events: the last one (leave_one_out) or the latest
+    `holdout_fraction` of them (at least one). Users with fewer than `min_events` events
+    stay wholly in training. Ties in time keep the input order."""
+    table = data.interactions
+    users, order, starts, lengths = _user_runs(table)
+    held = np.ones_like(lengths) if leave_one_out else _held_counts(lengths, holdout_fraction)
+    held = np.where(lengths >= max(min_events, 2), np.minimum(held, lengths - 1), 0)
+    position = np.arange(len(order)) - np.repeat(starts, lengths)
+    is_test = np.zeros(len(order), dtype=bool)
+    is_test[order] = position >= np.repeat(lengths - held, lengths)
+    return Split(TrainingData(_subset(table, ~is_test), data.items, data.users),
+                 _cases(table, users, order, starts, lengths, held))
+
+
+def user_split(data: TrainingData, test_fraction: float = TEST_USER_FRACTION,
+               holdout_fraction: float = TEST_HOLDOUT_FRACTION, seed: int = 0) -> Split:
+    """AWS's split: a seeded random `test_fraction` of the users are test users and leave
+    the training set with all their interactions; each one's oldest events are the input
+    and the newest `holdout_fraction` (at least one) is scored. Only users with two or more
+    events can be scored, so only they are drawn."""
+    table = data.interactions
+    users, order, starts, lengths = _user_runs(table)
+    eligible = np.flatnonzero(lengths >= 2)
+    count = min(len(eligible), int(round(len(lengths) * test_fraction)))
+    chosen = np.zeros(len(lengths), dtype=bool)
+    chosen[np.random.default_rng(seed).choice(eligible, count, replace=False)] = True
+    is_test = np.zeros(len(order), dtype=bool)
+    is_test[order] = np.repeat(chosen, lengths)
+    held = np.where(chosen, _held_counts(lengths, holdout_fraction), 0)
+    return Split(TrainingData(_subset(table, ~is_test), data.items, data.users),
+                 _cases(table, users, order, starts, lengths, held))
+
+
+def metrics_split(recipe_type: str, data: TrainingData, seed: int = 0) -> Split:
+    """The split the training task trains the version on and scores, per recipe type."""
+    if recipe_type == "USER_SEGMENTATION":
+        return temporal_split(data, SEGMENTATION_HOLDOUT_FRACTION)
+    return user_split(data, seed=seed)
 
 
 # --- evaluate a recipe ---------------------------------------------------------------------
@@ -202,29 +252,31 @@ def ranked_for_case(model, recipe_type: str, case: TestCase, relevant: list[str]
                                           exploration_weight=0.0)]
 
 
-def evaluate(recipe, data: TrainingData, hyperparameters: dict[str, str], seed: int = 0,
-             holdout_fraction: float = 0.1, leave_one_out: bool = False,
-             max_users: int = 1000, ranking_negatives: int = 100) -> dict[str, float]:
-    """Train on all but each user's latest events and score those: GetSolutionMetrics.
-    At most `max_users` test users (a seeded sample) keep the cost bounded. Only items new
-    to the user count as relevant (recommendations leave the user's history out)."""
-    split = temporal_split(data, holdout_fraction, leave_one_out)
+@dataclass
+class Evaluation:
+    """One training on a split's training set: the model and its GetSolutionMetrics."""
+    model: Model
+    metrics: dict[str, float]
+
+
+def score(model, recipe_type: str, cases: list[TestCase], seed: int = 0,
+          max_users: int = 1000, ranking_negatives: int = 100,
+          rewards: dict[str, float] | None = None) -> dict[str, float]:
+    """GetSolutionMetrics of a trained model on test cases. At most `max_users` of them (a
+    seeded sample) keep the cost bounded. Only items new to the user count as relevant
+    (recommendations leave the user's history out). With `rewards` (item -> the
+    optimisation objective's attribute), average_rewards_at_k as well."""
     zeros = {name: 0.0 for name in PERSONALIZE_METRICS}
-    if not split.cases or len(split.train.interactions) == 0:
-        return zeros
     rng = np.random.default_rng(seed)
-    cases = split.cases
     if len(cases) > max_users:
         cases = [cases[i] for i in sorted(rng.choice(len(cases), max_users, replace=False))]
-    model = recipe.train(split.train, hyperparameters, seed=seed)
     ranked_lists, relevant_sets = [], []
     for case in cases:
         seen = set(case.history)
         relevant = [i for i in dict.fromkeys(case.held_out) if i not in seen]
         if not relevant:
             continue
-        ranked = ranked_for_case(model, recipe.recipe_type, case, relevant, rng,
-                                 ranking_negatives)
+        ranked = ranked_for_case(model, recipe_type, case, relevant, rng, ranking_negatives)
         if ranked is None:
             continue
         ranked_lists.append(ranked)
@@ -232,10 +284,37 @@ def evaluate(recipe, data: TrainingData, hyperparameters: dict[str, str], seed: 
     if not ranked_lists:
         return zeros
     metrics = personalize_metrics(ranked_lists, relevant_sets, model.item_ids)
-    objective = parse_objective(hyperparameters)
-    if objective is not None:   # GetSolutionMetrics reports it for an objective, as AWS does
-        values = attribute_values(data.items, objective.item_attribute, model.item_ids)
-        rewards = {item: float(v) for item, v in zip(model.item_ids, values) if v == v}
+    if rewards is not None:   # GetSolutionMetrics reports it for an objective, as AWS does
         metrics["average_rewards_at_k"] = average_rewards_at_k(
             ranked_lists, [list(r) for r in relevant_sets], rewards)
     return metrics
+
+
+def objective_rewards(data: TrainingData, hyperparameters: dict[str, str],
+                      item_ids: list[str]) -> dict[str, float] | None:
+    """item -> the optimisation objective's attribute value (None without an objective)."""
+    objective = parse_objective(hyperparameters)
+    if objective is None:
+        return None
+    values = attribute_values(data.items, objective.item_attribute, item_ids)
+    return {item: float(v) for item, v in zip(item_ids, values) if v == v}
+
+
+def train_and_score(recipe, split: Split, hyperparameters: dict[str, str], seed: int = 0,
+                    log: Log = _quiet, **scoring) -> Evaluation:
+    """Train on the split's training set (the model a solution version keeps) and score it
+    on the split's test cases."""
+    task_log.phase("training", recipe=recipe.name)
+    model = recipe.train(split.train, hyperparameters, seed=seed, log=log)
+    task_log.phase("scoring", test_users=len(split.cases))
+    rewards = objective_rewards(split.train, hyperparameters, model.item_ids)
+    return Evaluation(model, score(model, recipe.recipe_type, split.cases, seed,
+                                   rewards=rewards, **scoring))
+
+
+def evaluate(recipe, data: TrainingData, hyperparameters: dict[str, str], seed: int = 0,
+             max_users: int = 1000, ranking_negatives: int = 100) -> dict[str, float]:
+    """The GetSolutionMetrics a solution version of `recipe` on `data` reports."""
+    split = metrics_split(recipe.recipe_type, data, seed)
+    return train_and_score(recipe, split, hyperparameters, seed, max_users=max_users,
+                           ranking_negatives=ranking_negatives).metrics

@@ -1,7 +1,10 @@
 """Where training tasks run, chosen by configuration (Settings.training_runner).
 
 `process`: a child process per solution version (the local form of a container task),
-watched by a thread that records a crash as CREATE FAILED with the task's last words.
+started when the core scheduler (chalicelib/training/cores.py) grants it threads — until
+then the version waits in CREATE PENDING — at a lower CPU priority than the endpoint's
+request threads, and watched by a thread that records a crash as CREATE FAILED with the
+task's last words.
 """
 from __future__ import annotations
 
@@ -15,17 +18,19 @@ import time
 from pathlib import Path
 
 from chalicelib.resources import kinds
-from chalicelib.resources.registry import CREATE_FAILED
+from chalicelib.resources.registry import CREATE_FAILED, CREATE_IN_PROGRESS, CREATE_PENDING
 from chalicelib.resources.solutions import RUNNING, finish_version
 from chalicelib.storage.artifacts import arn_key
+from chalicelib.training.cores import NICE_VARIABLE, CoreScheduler, thread_environment
+from chalicelib.training.task_log import format_line
 
 log = logging.getLogger(__name__)
 
 
-def make_runner(backend):
+def make_runner(backend, cores: CoreScheduler):
     kind = backend.settings.training_runner
     if kind == "process":
-        return ProcessRunner(backend)
+        return ProcessRunner(backend, cores)
     if kind == "ecs":  # deployed: a Fargate task per version (boto3 only when chosen)
         from chalicelib.training.ecs_runner import EcsRunner
         return EcsRunner(backend)
@@ -78,8 +83,9 @@ class EpochEcho:
 
 
 class ProcessRunner:
-    def __init__(self, backend):
+    def __init__(self, backend, cores: CoreScheduler):
         self.backend = backend
+        self.cores = cores
         self._processes: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
 
@@ -89,17 +95,48 @@ class ProcessRunner:
         return folder / f"{arn_key(arn)}.log"
 
     def start(self, arn: str) -> None:
-        log_file = open(self.log_path(arn), "wb")
-        env = dict(os.environ, PERSONALIZE_DATA_DIR=str(self.backend.settings.data_dir))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.training.task", "--solution-version-arn", arn],
-            stdout=log_file, stderr=subprocess.STDOUT, env=env,
-            cwd=Path(__file__).resolve().parents[2], start_new_session=True)
-        log_file.close()
+        """Queue the version for cores; its log says so at once."""
+        self._note(arn, phase="queued", jobs_ahead=len(self.cores.waiting()),
+                   jobs_running=len(self.cores.held()))
+        self.cores.submit(arn, lambda threads: self._launch(arn, threads))
+
+    def _note(self, arn: str, **fields) -> None:
+        """A progress line of the runner's own in the task's log (the task appends)."""
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+        line = f"{stamp},{int(now % 1 * 1000):03d} INFO {format_line(fields)}\n"
+        with open(self.log_path(arn), "ab") as log_file:
+            log_file.write(line.encode())
+
+    def _launch(self, arn: str, threads: int) -> None:
+        version = self.backend.store.get(kinds.SOLUTION_VERSION.key, arn)
+        if not version or version["status"] not in (CREATE_PENDING, CREATE_IN_PROGRESS):
+            self.cores.release(arn)   # stopped or deleted while it waited
+            return
+        settings = self.backend.settings
+        env = dict(os.environ, PERSONALIZE_DATA_DIR=str(settings.data_dir),
+                   **thread_environment(threads),
+                   **{NICE_VARIABLE: str(settings.training_nice)})
+        self._note(arn, phase="launching", threads=threads)
+        try:
+            with open(self.log_path(arn), "ab") as log_file:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "chalicelib.training.task",
+                     "--solution-version-arn", arn],
+                    stdout=log_file, stderr=subprocess.STDOUT, env=env,
+                    cwd=Path(__file__).resolve().parents[2], start_new_session=True)
+        except OSError as error:
+            self.cores.release(arn)
+            finish_version(self.backend.registry, arn, CREATE_FAILED,
+                           f"Could not start the training task: {error}")
+            return
         with self._lock:
             self._processes[arn] = process
-        self.backend.registry.update(kinds.SOLUTION_VERSION, arn,
-                                     lambda doc: doc.update(_taskPid=process.pid))
+        def launched(doc):
+            doc.update(_taskPid=process.pid, _taskThreads=threads)
+            if doc["status"] == CREATE_PENDING:   # it has its cores and runs
+                doc["status"] = CREATE_IN_PROGRESS
+        self.backend.registry.update(kinds.SOLUTION_VERSION, arn, launched)
         threading.Thread(target=self._watch, args=(arn, process), daemon=True,
                          name=f"watch-{process.pid}").start()
 
@@ -114,6 +151,7 @@ class ProcessRunner:
         echo.poll()
         with self._lock:
             self._processes.pop(arn, None)
+        self.cores.release(arn)
         if code != 0:  # the task records its own failures; this catches kills and crashes
             finish_version(self.backend.registry, arn, CREATE_FAILED,
                            self._exit_reason(code))
@@ -128,6 +166,9 @@ class ProcessRunner:
                 "are in the training task's log.")
 
     def stop(self, arn: str) -> None:
+        if self.cores.cancel(arn):   # still waiting for cores: it never started
+            finish_version(self.backend.registry, arn, CREATE_FAILED, "stopped")
+            return
         with self._lock:
             process = self._processes.get(arn)
         if process is not None:
@@ -142,8 +183,10 @@ class ProcessRunner:
 
     def recover(self) -> None:
         """Versions left running by a previous server process: a task that is gone
-        failed; a task that survived its server is watched until it ends, and fails the
-        version if it ends without recording a result (killed, crashed)."""
+        failed; a task that survived its server keeps its cores and is watched until it
+        ends, and fails the version if it ends without recording a result (killed,
+        crashed); versions that were still waiting for cores queue again, oldest first."""
+        waiting = []
         for version in self.backend.store.list(kinds.SOLUTION_VERSION.key):
             arn = version["solutionVersionArn"]
             if version["status"] not in RUNNING:
@@ -152,17 +195,23 @@ class ProcessRunner:
             if _alive(pid, arn):
                 log.info("watching training task %s (pid %s) left by a previous server",
                          arn, pid)
+                self.cores.hold(arn, version.get("_taskThreads") or self.cores.cores)
                 threading.Thread(target=self._watch_adopted, args=(arn, pid), daemon=True,
                                  name=f"adopt-{pid}").start()
+            elif pid is None and version["status"] == CREATE_PENDING:
+                waiting.append(version)
             else:
                 finish_version(self.backend.registry, arn, CREATE_FAILED,
                                "Training was interrupted: the endpoint restarted while the "
                                "training task was not running.")
+        for version in sorted(waiting, key=lambda doc: doc["creationDateTime"]):
+            self.start(version["solutionVersionArn"])
 
     def _watch_adopted(self, arn: str, pid: int) -> None:
         """Not our child, so no wait(): poll until the process is gone."""
         while _alive(pid, arn):
             time.sleep(ADOPTED_POLL_SECONDS)
+        self.cores.release(arn)
         finish_version(self.backend.registry, arn, CREATE_FAILED,
                        "Training task ended without recording a result (it was killed or "
                        "crashed while the endpoint was restarting). The details are in the "

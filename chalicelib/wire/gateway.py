@@ -15,7 +15,8 @@ from chalicelib import strict_json
 from chalicelib.errors import (InternalFailure, NotImplementedException,
                                ResourceNotFoundException, SerializationException, ServiceError,
                                UnsupportedMediaTypeException)
-from chalicelib.wire import auth
+from chalicelib.wire import auth, sigv4
+from chalicelib.wire.keyring import Keyring
 from chalicelib.wire.router import route
 from chalicelib.wire.serializer import HttpResponse, serialize_error, serialize_result
 from chalicelib.wire.validation import validate
@@ -23,20 +24,31 @@ from chalicelib.wire.validation import validate
 log = logging.getLogger(__name__)
 
 _STATUS_OVERRIDES = {"MissingAuthenticationTokenException": 403,
-                     "UnrecognizedClientException": 403, "NotImplementedException": 501,
+                     "UnrecognizedClientException": 403, "InvalidSignatureException": 403,
+                     "IncompleteSignatureException": 403, "NotImplementedException": 501,
                      "UnsupportedMediaTypeException": 415,
-                     "RequestEntityTooLargeException": 413}
+                     "RequestEntityTooLargeException": 413, "RequestTimeoutException": 408}
 
 
 @dataclass
 class HttpRequest:
     method: str
-    path: str
+    path: str                        # the route's path (API Gateway: without the stage)
     headers: dict[str, str]          # any case; normalised to lower-case names
     body: bytes = b""
+    # What the client signed: the path as on the wire (percent-encoded; API Gateway: with
+    # the stage) and the raw query string. Defaults: `path`, no query.
+    raw_path: str | None = None
+    raw_query: str = ""
 
     def __post_init__(self):
         self.headers = {k.lower(): v for k, v in self.headers.items()}
+        if self.raw_path is None:
+            self.raw_path = self.path
+
+    @property
+    def signed(self) -> sigv4.Request:
+        return sigv4.Request(self.method, self.raw_path, self.raw_query, self.headers)
 
 
 @dataclass
@@ -59,16 +71,44 @@ def method_name(operation: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
 
+# The signing name of all three services (botocore's models: metadata.signingName).
+SIGNING_NAME = "personalize"
+
+
 class Gateway:
-    def __init__(self, providers: dict[str, Any], account_id: str, region: str,
-                 known_keys: dict[str, str] | None = None):
+    def __init__(self, providers: dict[str, Any], keyring: Keyring):
         self.providers = providers
-        self.account_id = account_id
-        self.region = region
-        self.known_keys = known_keys
+        self.keyring = keyring
         self.on_response = None  # optional hook(context, response, seconds) for metrics/logs
 
-    def handle(self, request: HttpRequest) -> HttpResponse:
+    def identify(self, request: HttpRequest) -> auth.Identity:
+        """Every check the headers allow (raises ServiceError): the embedded server calls
+        this before it reads a body, so an unsigned or unknown caller never holds a
+        connection open with a slow body."""
+        try:
+            return auth.identify(request.signed, SIGNING_NAME, self.keyring)
+        except sigv4.AuthFailure as failure:
+            raise auth.json_error(failure) from None
+
+    def authenticate(self, request: HttpRequest,
+                     identity: auth.Identity | None = None) -> auth.Caller:
+        """identify + the signature over the body."""
+        identity = identity or self.identify(request)
+        try:
+            identity.verify(request.signed, request.body)
+        except sigv4.AuthFailure as failure:
+            raise auth.json_error(failure) from None
+        return identity.caller
+
+    def error_response(self, error: ServiceError, service: str = "personalize",
+                       request_id: str | None = None) -> HttpResponse:
+        response = serialize_error(service, error, request_id or str(uuid.uuid4()))
+        response.status = _STATUS_OVERRIDES.get(error.code, response.status)
+        return response
+
+    def handle(self, request: HttpRequest,
+               identity: auth.Identity | None = None) -> HttpResponse:
+        """`identity`: from identify(), when the caller already checked the headers."""
         request_id = str(uuid.uuid4())
         service = "personalize"
         started = time.perf_counter()
@@ -76,16 +116,14 @@ class Gateway:
         try:
             found = route(request.method, request.path, request.headers)
             service = found.service
-            caller = auth.identify(request.headers, self.account_id, self.region,
-                                   self.known_keys)
+            caller = self.authenticate(request, identity)
             _check_content_type(request.headers.get("content-type"), request.body)
             context = RequestContext(service, found.operation.name, caller.account_id,
                                      caller.region, request_id)
             result = self.invoke(context, found.operation, _json_body(request.body))
             response = serialize_result(service, found.operation, result, request_id)
         except ServiceError as error:
-            response = serialize_error(service, error, request_id)
-            response.status = _STATUS_OVERRIDES.get(error.code, response.status)
+            response = self.error_response(error, service, request_id)
         except Exception:  # a bug of ours: never leak a trace, never hang the client
             log.exception("internal failure in %s", request.path)
             response = serialize_error(service, InternalFailure(

@@ -49,6 +49,17 @@ def rest_paths() -> list[str]:
     return sorted({path for _, path in _rest_routes()})
 
 
+def is_personalize_request(method: str, path: str, headers: dict[str, str],
+                           query: str = "") -> bool:
+    """Whether a request is for one of the three services, by its shape alone (an
+    X-Amz-Target, or a runtime/events path with no query), never by how it is signed: the
+    embedded server answers S3 on the same port, and the signature's service must match
+    the service the request is for, not choose it."""
+    if "x-amz-target" in headers:
+        return True
+    return not query and (method.upper(), path.rstrip("/") or "/") in _rest_routes()
+
+
 def route(method: str, path: str, headers: dict[str, str]) -> Route:
     """Headers are expected with lower-case names."""
     target = headers.get("x-amz-target")

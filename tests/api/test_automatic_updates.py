@@ -1,20 +1,21 @@
 """Automatic updates through the running endpoint: a new item imported after training
 becomes recommendable without a new solution version; versions trained with UPDATE are
 not auto-updated."""
-import json
 import time
-import urllib.request
 
 from tests.api.builders import build_group, import_new_items, ready, train
+from tests.reliability.http import send
 
 EXPLORE_ALL = {"itemExplorationConfig": {"explorationWeight": "1.0",
                                          "explorationItemAgeCutOff": "30"}}
 
 
 def run_automatic_updates(endpoint) -> list[str]:
-    request = urllib.request.Request(endpoint.url + "/_personalize/automatic-updates",
-                                     data=b"", method="POST")
-    return json.loads(urllib.request.urlopen(request, timeout=300).read())["updated"]
+    """The admin route, signed as the endpoint's boto3 clients sign."""
+    reply = send(endpoint.url, "POST", "/_personalize/automatic-updates",
+                 access_key="testing", secret="testing")
+    assert reply.status == 200, reply.body
+    return reply.json["updated"]
 
 
 def recommended(runtime, campaign, user="u1"):

@@ -12,7 +12,7 @@ from chalicelib.backend import build_backend
 from chalicelib.config import Settings
 from chalicelib.resources import kinds
 from chalicelib.resources.registry import CREATE_IN_PROGRESS, CREATE_STOPPING
-from chalicelib.training.ecs_runner import EcsRunner, failure_of, task_seconds
+from chalicelib.training.ecs_runner import EcsRunner, failure_of, task_seconds, task_vcpus
 from tests.deploy.conftest import load_event
 
 REGION = "us-east-1"
@@ -89,8 +89,13 @@ def test_run_task_overrides_the_command_with_the_version_arn(backend, ecs_world)
     backend.tasks.start_training(arn)
     task_arn = version(backend, arn)["_ecsTaskArn"]
     task = describe(ecs_world, task_arn)
-    assert task["overrides"]["containerOverrides"] == [
-        {"name": "training", "command": ["--solution-version-arn", arn]}]
+    (container,) = task["overrides"]["containerOverrides"]
+    assert container["name"] == "training"
+    assert container["command"] == ["--solution-version-arn", arn]
+    # the task definition's vCPUs (cpu 1024) are the task's threads for torch and BLAS
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["PERSONALIZE_TRAINING_THREADS"] == "1"
+    assert environment["OMP_NUM_THREADS"] == environment["MKL_NUM_THREADS"] == "1"
     assert task["launchType"] == "FARGATE"
     assert task["startedBy"] == "personalize-training"
     assert task["taskDefinitionArn"].split("/")[-1].startswith(ecs_world["family"])
@@ -198,3 +203,11 @@ def test_failure_and_duration_from_an_event_detail():
     assert task_seconds(detail) == pytest.approx(2426.358)
     clean = {**detail, "containers": [{**detail["containers"][0], "exitCode": 0}]}
     assert failure_of(clean) is None
+
+
+def test_task_vcpus_from_a_task_definition():
+    assert task_vcpus({"cpu": "4096"}) == 4
+    assert task_vcpus({"cpu": "512"}) == 1          # a fraction of a vCPU still runs a thread
+    assert task_vcpus({"cpu": "2 vCPU"}) == 2
+    assert task_vcpus({"containerDefinitions": [{"cpu": 1024}, {"cpu": 1024}]}) == 2
+    assert task_vcpus({"containerDefinitions": [{"name": "x"}]}) is None

@@ -23,7 +23,9 @@ def deploy(localstack, moto_server, bucket, table):
     env = {**os.environ, "PYTHON": sys.executable,
            "LOCALSTACK_ENDPOINT_URL": localstack.endpoint_url,
            "DYNAMODB_ENDPOINT_URL": moto_server.endpoint_url,
-           "PERSONALIZE_ARTIFACT_BUCKET": bucket, "PERSONALIZE_DYNAMODB_TABLE": table}
+           "PERSONALIZE_ARTIFACT_BUCKET": bucket, "PERSONALIZE_DYNAMODB_TABLE": table,
+           # host-mode LocalStack runs no Secrets Manager here: the key secret on moto
+           "SECRETS_ENDPOINT_URL": moto_server.endpoint_url}
     result = subprocess.run([str(SCRIPT)], env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.api.builders import build_group, ready
+import json
+
+from tests.api.builders import INTERACTIONS_SCHEMA, ROLE, build_group, ready
 from tests.conftest import Endpoint
 from tests.reliability import store
 
@@ -69,3 +71,27 @@ def trainable_group(endpoint: Endpoint, name: str, epochs: dict[str, int]) -> di
 def event_batch(prefix: str, count: int) -> list[dict]:
     return [{"eventType": "click", "itemId": f"i{k % 60}", "eventId": f"{prefix}-{k}",
              "sentAt": time.time()} for k in range(count)]
+
+
+def big_interactions(rows: int) -> bytes:
+    """An Interactions CSV of `rows` rows (an import that takes a while)."""
+    lines = ["USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP,EVENT_VALUE"]
+    lines += [f"u{k % 500},i{k * 7 % 997},click,{1_700_000_000 + k},1.0" for k in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def interactions_import(personalize, name: str, location: str) -> dict:
+    """Schema, dataset group, Interactions dataset (ACTIVE) and an import job from
+    `location`, all named `name`; their ARNs by kind."""
+    schema = personalize.create_schema(name=name, schema=json.dumps(
+        INTERACTIONS_SCHEMA))["schemaArn"]
+    group = personalize.create_dataset_group(name=name)["datasetGroupArn"]
+    ready(lambda: personalize.describe_dataset_group(datasetGroupArn=group),
+          ["datasetGroup", "status"])
+    dataset = personalize.create_dataset(name=name, schemaArn=schema, datasetGroupArn=group,
+                                         datasetType="Interactions")["datasetArn"]
+    ready(lambda: personalize.describe_dataset(datasetArn=dataset), ["dataset", "status"])
+    job = personalize.create_dataset_import_job(
+        jobName=name, datasetArn=dataset, roleArn=ROLE,
+        dataSource={"dataLocation": location})["datasetImportJobArn"]
+    return {"schema": schema, "group": group, "dataset": dataset, "job": job}

@@ -42,17 +42,22 @@ def signing_name(service: str) -> str:
 
 def send(url: str, method: str, path: str, body: bytes = b"", headers: dict | None = None,
          sign_as: str | None = "personalize", region: str = "us-east-1",
-         access_key: str = "testing", session: requests.Session | None = None) -> Reply:
+         access_key: str = "testing", session: requests.Session | None = None,
+         secret: str = "secret") -> Reply:
     """One request; `sign_as` is the SigV4 service name (None: unsigned)."""
     headers = dict(headers or {})
     if sign_as is not None:
         request = AWSRequest(method=method, url=url + path, data=body, headers=headers)
-        SigV4Auth(Credentials(access_key, "secret"), sign_as, region).add_auth(request)
+        SigV4Auth(Credentials(access_key, secret), sign_as, region).add_auth(request)
         headers = dict(request.headers.items())
     http = session or requests
     response = http.request(method, url + path, data=body, headers=headers, timeout=TIMEOUT)
     error_type = response.headers.get("x-amzn-ErrorType")
-    if error_type is None and response.status_code >= 400:
+    if error_type is None and response.content.startswith(b"<?xml"):
+        text = response.text  # the embedded S3's XML error
+        error_type = text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text \
+            else None
+    elif error_type is None and response.status_code >= 400:
         try:
             error_type = response.json().get("__type")
         except ValueError:

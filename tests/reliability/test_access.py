@@ -12,7 +12,8 @@ from tests.conftest import Endpoint, wait_for
 from tests.reliability.flows import event_tracker
 from tests.reliability.http import call
 
-KEYS = "AKID1:111111111111,AKID2:222222222222"
+SECRETS = {"AKID1": "secret-one", "AKID2": "secret-two"}
+KEYS = "AKID1:secret-one:111111111111,AKID2:secret-two:222222222222"
 REQUESTS = [("personalize", "ListDatasetGroups", {}),
             ("personalize-runtime", "GetRecommendations",
              {"campaignArn": "arn:aws:personalize:us-east-1:111111111111:campaign/c",
@@ -32,7 +33,7 @@ def server(tmp_path_factory):
 
 def client(server, service, key, region="us-east-1"):
     return boto3.client(service, endpoint_url=server.url, region_name=region,
-                        aws_access_key_id=key, aws_secret_access_key="secret",
+                        aws_access_key_id=key, aws_secret_access_key=SECRETS.get(key, "x"),
                         config=Config(retries={"max_attempts": 1}))
 
 

@@ -13,8 +13,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.conftest import Endpoint, wait_for
 from tests.reliability import store
-from tests.reliability.flows import (event_batch, event_tracker, poll, record_status,
-                                     restart, trainable_group)
+from tests.reliability.flows import (big_interactions, event_batch, event_tracker,
+                                     interactions_import, poll, record_status, restart,
+                                     trainable_group)
 
 FAULTS = []   # what was injected, printed at the end of the module
 
@@ -143,15 +144,7 @@ def outside_s3():
     server.stop()
 
 
-def big_interactions(rows: int) -> bytes:
-    lines = ["USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP,EVENT_VALUE"]
-    lines += [f"u{k % 500},i{k * 7 % 997},click,{1_700_000_000 + k},1.0" for k in range(rows)]
-    return ("\n".join(lines) + "\n").encode()
-
-
 def test_server_killed_during_an_import_resumes_it(tmp_path, outside_s3):
-    from tests.api.builders import INTERACTIONS_SCHEMA, ROLE, ready
-    import json
     s3 = boto3.client("s3", endpoint_url=outside_s3, region_name="us-east-1",
                       aws_access_key_id="testing", aws_secret_access_key="testing")
     rows = 400_000
@@ -161,18 +154,8 @@ def test_server_killed_during_an_import_resumes_it(tmp_path, outside_s3):
     endpoint = Endpoint(tmp_path, env).start()
     try:
         personalize = endpoint.client("personalize")
-        schema = personalize.create_schema(name="crash", schema=json.dumps(
-            INTERACTIONS_SCHEMA))["schemaArn"]
-        group = personalize.create_dataset_group(name="crash")["datasetGroupArn"]
-        ready(lambda: personalize.describe_dataset_group(datasetGroupArn=group),
-              ["datasetGroup", "status"])
-        dataset = personalize.create_dataset(name="crash", schemaArn=schema,
-                                             datasetGroupArn=group,
-                                             datasetType="Interactions")["datasetArn"]
-        ready(lambda: personalize.describe_dataset(datasetArn=dataset), ["dataset", "status"])
-        job = personalize.create_dataset_import_job(
-            jobName="crash", datasetArn=dataset, roleArn=ROLE,
-            dataSource={"dataLocation": "s3://crash/big.csv"})["datasetImportJobArn"]
+        arns = interactions_import(personalize, "crash", "s3://crash/big.csv")
+        schema, group, dataset, job = arns["schema"], arns["group"], arns["dataset"], arns["job"]
         folder = tmp_path / "artifacts" / "datasets"
         poll(lambda: any(p.stat().st_size > 1_000_000 for p in folder.rglob("*.partial")),
              what="the import to be half-way")

@@ -157,6 +157,11 @@ def test_unknown_targets_and_paths(server, target, path, method):
     assume("/" + path.strip("/") not in routes)
     reply = send(server.url, method, "/" + path.lstrip("/") + "x", b"",
                  sign_as="personalize")
+    if reply.body.startswith(b"<?xml"):
+        # No Personalize request has this shape: the embedded S3 on the same port answers
+        # it, and refuses a signature scoped to another service, as S3 does.
+        assert (reply.status, reply.error_type) == (400, "AuthorizationHeaderMalformed")
+        return
     assert_client_error(reply, f"{method} /{path}")
 
 

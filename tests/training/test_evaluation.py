@@ -1,4 +1,5 @@
-"""Metric definitions against hand-computed values; the temporal split; evaluate()."""
+"""Metric definitions against hand-computed values; AWS's user split and the temporal
+split; one training gives the model and its metrics."""
 import math
 
 import numpy as np
@@ -6,9 +7,10 @@ import pytest
 
 from chalicelib.training.data import TrainingData
 from chalicelib.training.evaluation import (PERSONALIZE_METRICS, benchmark_metrics, coverage,
-                                            evaluate, ndcg_at_k, personalize_metrics,
-                                            precision_at_k, recall_at_k, reciprocal_rank_at_k,
-                                            temporal_split)
+                                            evaluate, metrics_split, ndcg_at_k,
+                                            personalize_metrics, precision_at_k, recall_at_k,
+                                            reciprocal_rank_at_k, temporal_split,
+                                            train_and_score, user_split)
 from chalicelib.training.recipes import get_recipe
 
 RANKED = ["a", "b", "c", "d", "e"]
@@ -91,3 +93,58 @@ def test_evaluate_reports_personalize_metrics_for_each_recipe_type():
     tiny = TrainingData.from_interactions(["u"], ["i"], [0.0])
     assert evaluate(get_recipe("aws-popularity-count"), tiny, {}) == {
         m: 0.0 for m in PERSONALIZE_METRICS}
+
+
+def many_users(users=50, events=20):
+    """Each user's events in time order, item ids naming their user and step."""
+    rows = [(f"u{u}", f"u{u}-i{k}", 1000.0 * u + k) for u in range(users) for k in range(events)]
+    rows.append(("single", "lonely", 5.0))  # one event: never a test user
+    return TrainingData.from_interactions(*zip(*rows))
+
+
+def test_user_split_holds_out_a_tenth_of_the_users_entirely():
+    """AWS: 90% of the users train, 10% are test users; a test user's oldest 90% is the
+    input, the newest 10% is scored, and none of their events is in the training set."""
+    split = user_split(many_users())
+    tested = {case.user_id for case in split.cases}
+    assert len(tested) == 5 and "single" not in tested  # round(51 users * 0.1)
+    trained_users = set(split.train.interactions.columns["USER_ID"])
+    assert not tested & trained_users
+    assert trained_users | tested == {f"u{u}" for u in range(50)} | {"single"}
+    for case in split.cases:
+        assert case.history == [f"{case.user_id}-i{k}" for k in range(18)]
+        assert case.held_out == [f"{case.user_id}-i{k}" for k in (18, 19)]
+    assert len(split.train.interactions) == 50 * 20 + 1 - 5 * 20
+    again = user_split(many_users())
+    assert [c.user_id for c in again.cases] == [c.user_id for c in split.cases]  # seeded
+
+
+def test_metrics_split_per_recipe_type():
+    segmentation = metrics_split("USER_SEGMENTATION", many_users())
+    assert len(segmentation.cases) == 50  # every user, on their newest 20%
+    assert all(len(c.held_out) == 4 and len(c.history) == 16 for c in segmentation.cases)
+    assert len(segmentation.train.interactions) == 50 * 16 + 1
+    personalization = metrics_split("USER_PERSONALIZATION", many_users())
+    assert len(personalization.cases) == 5
+
+
+def test_train_and_score_trains_once_on_the_training_users():
+    """The model the version keeps is the one scored, and it never saw a test user's
+    events: an item only test users touched is unknown to a popularity model."""
+    data = many_users()
+    split = user_split(data)
+    calls = []
+    recipe = get_recipe("aws-popularity-count")
+    train = recipe.train
+
+    class Counting:
+        name, recipe_type = recipe.name, recipe.recipe_type
+
+        def train(self, data, hyperparameters, seed=0, log=None):
+            calls.append(len(data.interactions))
+            return train(data, hyperparameters, seed)
+    evaluation = train_and_score(Counting(), split, {})
+    assert calls == [len(split.train.interactions)]
+    test_items = {i for c in split.cases for i in c.history + c.held_out}
+    assert not test_items & set(evaluation.model.item_ids)
+    assert set(evaluation.metrics) == set(PERSONALIZE_METRICS)

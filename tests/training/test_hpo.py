@@ -1,8 +1,10 @@
-"""HPO and AutoML with a fake evaluate: the search stays in the ranges, runs the asked
-number of trials, and keeps the best by the objective (either direction)."""
+"""HPO and AutoML with a fake train_and_score: the search stays in the ranges, runs the
+asked number of trials, and keeps the best trial's model and metrics by the objective
+(either direction), without training it again."""
 import pytest
 
 from chalicelib.training import hpo
+from chalicelib.training.evaluation import Evaluation
 
 RANGES = {"integerHyperParameterRanges": [{"name": "n", "minValue": 1, "maxValue": 9}],
           "continuousHyperParameterRanges": [{"name": "x", "minValue": 0.0,
@@ -11,11 +13,12 @@ RANGES = {"integerHyperParameterRanges": [{"name": "n", "minValue": 1, "maxValue
 
 
 def fake_evaluate(calls):
-    def evaluate(recipe, data, params, seed=0):
+    """Each call 'trains' a distinct model (its call number) and scores it."""
+    def train_and_score(recipe, split, params, seed=0, log=None):
         calls.append(dict(params))
         score = int(params["n"]) + float(params["x"]) + (1 if params["c"] == "b" else 0)
-        return {"precision_at_25": score}
-    return evaluate
+        return Evaluation(model=len(calls), metrics={"precision_at_25": score})
+    return train_and_score
 
 
 @pytest.mark.parametrize("direction", ["Maximize", "Minimize"])
@@ -24,7 +27,8 @@ def test_tune(direction):
     config = {"hpoObjective": {"type": direction, "metricName": "precision_at_25"},
               "hpoResourceConfig": {"maxNumberOfTrainingJobs": "12"},
               "algorithmHyperParameterRanges": RANGES}
-    best, metrics = hpo.tune(None, None, {"epochs": "1"}, config, fake_evaluate(calls))
+    best, evaluation = hpo.tune(None, None, {"epochs": "1"}, config, fake_evaluate(calls))
+    metrics = evaluation.metrics
     assert len(calls) == 12
     assert all(1 <= int(c["n"]) <= 9 and 0 <= float(c["x"]) <= 1 and c["c"] in "ab"
                and c["epochs"] == "1" for c in calls)
@@ -32,6 +36,8 @@ def test_tune(direction):
     chosen = max(scores) if direction == "Maximize" else min(scores)
     assert metrics["precision_at_25"] == pytest.approx(chosen)
     assert best in calls
+    # the version keeps the chosen trial's own model: no 13th training
+    assert evaluation.model == scores.index(chosen) + 1
 
 
 @pytest.mark.parametrize("ranges, config", [
@@ -49,11 +55,13 @@ def test_bad_configs(ranges, config):
 def test_automl_picks_the_best_recipe():
     scores = {"aws-user-personalization": 0.2, "aws-popularity-count": 0.5}
 
-    def evaluate(recipe, data, params, seed=0):
-        return {"precision_at_25": scores[recipe.name]}
-    recipe, params, metrics = hpo.choose_recipe(
+    def evaluate(recipe, split, params, seed=0, log=None):
+        return Evaluation(model=recipe.name, metrics={"precision_at_25": scores[recipe.name]})
+    recipe, params, evaluation = hpo.choose_recipe(
         {"metricName": "precision_at_25"}, None, lambda arn: {"from": arn}, evaluate)
-    assert recipe.name == "aws-popularity-count" and metrics["precision_at_25"] == 0.5
+    assert recipe.name == "aws-popularity-count"
+    assert evaluation.metrics["precision_at_25"] == 0.5
+    assert evaluation.model == "aws-popularity-count"
     assert params == {"from": "arn:aws:personalize:::recipe/aws-popularity-count"}
     with pytest.raises(hpo.HPOConfigError):
         hpo.choose_recipe({"recipeList": ["arn:aws:personalize:::recipe/aws-nope"]}, None,

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import torch
 
+from chalicelib.training import task_log
 from chalicelib.training.data import TrainingData
 from chalicelib.training.exploration import compute_item_statistics
 from chalicelib.training.item_features import (fit_feature_spec,
@@ -69,6 +70,7 @@ class UserPersonalizationRecipe(Recipe):
               log: Log = _quiet) -> UserPersonalizationModel:
         settings = Settings.parse(hyperparameters, self.default_hyperparameters,
                                   self.sequence_model)
+        task_log.phase("featurising")
         torch.manual_seed(seed)
         item_ids = catalogue_ids(data)
         index = {item: row for row, item in enumerate(item_ids)}

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from chalicelib.training import task_log
 from chalicelib.training.history import report_epoch
 from chalicelib.training.recipes.base import Log
 from chalicelib.training.recipes.user_personalization.context import drop_contexts
@@ -119,12 +120,14 @@ class Trainer:
             if epoch > 1 and settings.shift_windows:
                 windows = builder.windows(self.numpy_generator)
             order = torch.randperm(len(windows), generator=self.generator)
+            task_log.epoch(epoch, settings.epochs, int((windows.targets >= 0).sum()))
             epoch_loss, epoch_events, epoch_start = 0.0, 0, time.perf_counter()
             for batch in order.split(settings.batch_size):
                 loss, events = self.step(windows.inputs[batch], windows.targets[batch],
                                          windows.weights[batch], windows.hard_negatives[batch],
                                          *_contexts_of(windows, batch))
                 steps += 1
+                task_log.advance(events)
                 epoch_loss += loss * events
                 epoch_events += events
                 if steps % settings.log_every_steps == 0:

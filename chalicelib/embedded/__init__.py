@@ -1,0 +1,1 @@
+"""Parts of the embedded endpoint (chalicelib.server): its S3, admin routes, transport."""
