@@ -71,7 +71,8 @@ def version(personalize, group):
     """User-Personalization with an objective (PRICE, LOW): what both halves serve."""
     solution = personalize.create_solution(
         name=NAME, datasetGroupArn=group, recipeArn=UP,
-        solutionConfig={"algorithmHyperParameters": {"epochs": "12", "hidden_dimension": "32"},
+        solutionConfig={"algorithmHyperParameters": {"epochs": "15", "hidden_dimension": "32",
+                                                     "early_stopping_patience": "0"},
                         "optimizationObjective": {"itemAttribute": "PRICE",
                                                   "objectiveSensitivity": "LOW"}}
     )["solutionArn"]
