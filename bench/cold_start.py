@@ -29,21 +29,11 @@ TOP = 25
 
 
 def load_movielens():
+    from bench.datasets import movielens_movies
     ratings = np.loadtxt(DATA / "u.data", dtype=np.int64)
-    genres = [line.split("|")[0] for line in
-              (DATA / "u.genre").read_text(encoding="latin-1").splitlines() if line]
-    ids, titles, genre_values, years = [], [], [], []
-    for line in (DATA / "u.item").read_text(encoding="latin-1").splitlines():
-        if not line:
-            continue
-        fields = line.split("|")
-        flags = fields[5:5 + len(genres)]
-        ids.append(fields[0])
-        titles.append(fields[1])
-        genre_values.append("|".join(g for g, f in zip(genres, flags) if f == "1"))
-        year = fields[2][-4:]
-        years.append(float(year) if year.isdigit() else np.nan)
-    return ratings, ids, titles, genre_values, years
+    movies = movielens_movies(DATA.parent)
+    return (ratings, [m[0] for m in movies], [m[1] for m in movies],
+            ["|".join(m[2]) for m in movies], [m[3] for m in movies])
 
 
 def main() -> None:

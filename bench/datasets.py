@@ -20,6 +20,23 @@ def movielens_100k(root: Path = DATA):
     return table[:, 0].astype(str), table[:, 1].astype(str), table[:, 3].astype(np.float64)
 
 
+def movielens_movies(root: Path = DATA) -> list[tuple[str, str, list[str], float]]:
+    """u.item: (movie id, title, its genres, release year or NaN) per movie."""
+    genres = [line.split("|")[0] for line in
+              (root / "ml-100k" / "u.genre").read_text(encoding="latin-1").splitlines()
+              if line]
+    out = []
+    for line in (root / "ml-100k" / "u.item").read_text(encoding="latin-1").splitlines():
+        if not line:
+            continue
+        fields = line.split("|")
+        flags = fields[5:5 + len(genres)]
+        year = fields[2][-4:]
+        out.append((fields[0], fields[1], [g for g, f in zip(genres, flags) if f == "1"],
+                    float(year) if year.isdigit() else np.nan))
+    return out
+
+
 def amazon_video_games(root: Path = DATA):
     """Video.txt: 'user item' per line, each user's lines in time order, no timestamps.
     TIMESTAMP is synthesised: one second per line, so the per-user order is kept."""

@@ -26,13 +26,20 @@ OUTPUT = ROOT / "docs" / "OPERATIONS.md"
 
 # Known differences from AWS, by operation. Kept short: the table is a map, not a manual.
 LIMITS = {
+    "GetPersonalizedRanking": '`context` as for GetRecommendations',
+    "GetRecommendations": '`context` conditions User-Personalization models trained on '
+                          'Interactions with context fields (categorical/string columns such as '
+                          'DEVICE); an unknown field or value is answered as without context',
+    "PutEvents": 'context fields in `properties` are kept with the event and read as that history'
+                 " event's context",
     "CreateSolutionVersion": "one training per version; versions wait in CREATE PENDING until the"
                              " core scheduler gives them threads (`training.cores`); the task log"
                              " (`<data dir>/artifacts/logs/`) has a progress line at least every "
                              "10 s",
-    "GetSolutionMetrics": "AWS's protocol: the version is trained without 10% of the users, "
-                          "whose oldest 90% of interactions is the input and newest 10% is "
-                          "scored (USER_SEGMENTATION: each user's newest 20%)",
+    "GetSolutionMetrics": "AWS's protocol: the version is trained without 10% of the users, whose"
+                          ' oldest 90% of interactions is the input and newest 10% is scored '
+                          "(USER_SEGMENTATION: each user's newest 20%); average_rewards_at_k as "
+                          'well when the solution has an optimizationObjective',
     "CreateBatchInferenceJob": "batchInferenceJobMode THEME_GENERATION is refused "
                                "(no Content Generator); rankingInfluence is stored, not used",
     "CreateBatchSegmentJob": "filterArn is checked but not applied to the users",
@@ -42,8 +49,12 @@ LIMITS = {
     "CreateRecommender": "each domain recipe runs one of our recipes (see "
                          "chalicelib/resources/recommenders.py); its model's solution "
                          "version shows in an unfiltered ListSolutionVersions",
-    "CreateSolution": "performHPO runs optuna (maxNumberOfTrainingJobs trials, default 4); "
-                      "performAutoML chooses from autoMLConfig.recipeList by its metric",
+    "CreateSolution": 'performHPO runs optuna (maxNumberOfTrainingJobs trials, default 4); '
+                      'performAutoML chooses from autoMLConfig.recipeList by its metric; '
+                      'solutionConfig.optimizationObjective needs a User-Personalization or '
+                      'Personalized-Ranking recipe and an itemAttribute that is a numerical, non-'
+                      "nullable column of the group's Items dataset (AWS's documented "
+                      'requirements; anything else is InvalidInputException)',
     "UpdateSolution": "settings stored; weekly automatic training is not scheduled",
     "GetActionRecommendations": "InvalidInputException for other recipe types, as AWS; "
                                 "aws-next-best-action cannot be trained here yet",

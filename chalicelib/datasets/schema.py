@@ -287,3 +287,8 @@ def _describe(rule: Rule) -> str:
     if rule.textual:
         return f"textual {kind}"
     return kind
+
+def field_name(key: str) -> str:
+    """Property keys are the schema's field names in camelCase: numberOfRatings ->
+    NUMBER_OF_RATINGS (upper-case keys pass through)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).upper()

@@ -14,7 +14,7 @@ import time
 
 from chalicelib import strict_json
 from chalicelib.datasets.reader import SchemaCache
-from chalicelib.datasets.schema import Field
+from chalicelib.datasets.schema import Field, field_name
 from chalicelib.errors import (InvalidInputException, ResourceInUseException,
                                ResourceNotFoundException)
 from chalicelib.datasets import changes
@@ -32,10 +32,6 @@ ACTION_INTERACTIONS_SUFFIX = "#action-interactions"
 _TRACKER_TTL_SECONDS = 2.0
 
 
-def field_name(key: str) -> str:
-    """Property keys are the schema's field names in camelCase: numberOfRatings ->
-    NUMBER_OF_RATINGS (upper-case keys pass through)."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).upper()
 
 
 def parse_properties(text: str | None, where: str) -> dict:

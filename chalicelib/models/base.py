@@ -25,6 +25,10 @@ class Model(ABC):
     (filters) are boolean arrays aligned with it, True meaning 'may be recommended'."""
     recipe_name: str
     item_ids: list[str]
+    # Interactions context fields the model learned (DEVICE, ...). When there are any,
+    # recommend and rank also take `context` (the request's {FIELD: value}) and
+    # `history_context` (one such map per history event, aligned with `history`).
+    context_fields: tuple[str, ...] = ()
 
     @abstractmethod
     def save(self, directory: Path) -> None: ...

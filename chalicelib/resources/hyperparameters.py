@@ -104,6 +104,7 @@ KNOBS = {
     "softmax": Rule("categorical", values=("auto", "full", "sampled"), tunable=False),
     "id_dropout": continuous(0.0, 0.95),
     "dropout": continuous(0.0, 0.9),
+    "context_dropout": continuous(0.0, 1.0),
     "shift_windows": BOOLEAN,
     "max_impression_negatives": integer(0, 1000),
     "popularity_half_life_days": continuous(0.0, 36500.0),

@@ -13,6 +13,7 @@ from chalicelib.records.registry import (ACTIVE, CREATE_IN_PROGRESS, CREATE_PEND
 from chalicelib.records.versions import RUNNING, version_summary
 from chalicelib.resources.base import OperationsBase, not_deleted
 from chalicelib.resources.hyperparameters import check_solution_config
+from chalicelib.resources.optimization_objective import check_optimization_objective
 
 DEFAULT_RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
 TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
@@ -31,6 +32,7 @@ class SolutionOperations(OperationsBase):
         if recipe_name(recipe) not in implemented_recipes():
             raise InvalidInputException(f"Recipe {recipe} is not supported here yet.")
         check_solution_config(recipe, solutionConfig, performHPO)
+        check_optimization_objective(self.registry, datasetGroupArn, recipe, solutionConfig)
         doc = self.registry.create(
             kinds.SOLUTION, ctx.arn_prefix, name,
             {"datasetGroupArn": datasetGroupArn, "recipeArn": recipe,

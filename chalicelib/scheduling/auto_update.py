@@ -47,7 +47,7 @@ def update_version(backend, version: dict) -> None:
     model = get_recipe(version["recipeArn"]).update(load_model(directory), data, log=log.info)
     histories = user_histories(data)
     check_model(model, histories)   # an unusable update leaves the served model in place
-    replace_deployment(directory, model, histories)
+    replace_deployment(directory, model, histories, data)
     now = time.time()
 
     def note(doc):  # the serving cache reloads when the revision changes

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from chalicelib.datasets.reader import SchemaCache
+from chalicelib.datasets.schema import field_name
 from chalicelib.errors import InvalidInputException
 from chalicelib.filters import FilterContext
 from chalicelib.models import get_recipe
@@ -80,9 +81,23 @@ class ServingEngine:
             return []
         if live is None:
             live = self.live_events(deployed, dataset_group_arn, user_id)
-        fresh = [e["ITEM_ID"] for e in live
-                 if e.get("ITEM_ID") and e.get("SEQ", 0) > deployed.event_seq]
+        fresh = [e["ITEM_ID"] for e in _fresh(deployed, live)]
         return deployed.histories.get(user_id, []) + fresh
+
+    def context_args(self, deployed: Deployed, user_id: str | None, live: list[dict],
+                     context: dict | None) -> dict:
+        """For a model that learned context fields: the request's context (keys as the
+        schema names the fields, in any case) and each history event's context, the
+        training events' and then the live events' own (PutEvents properties)."""
+        fields = getattr(deployed.model, "context_fields", ())   # models predating it: none
+        if not fields:
+            return {}
+        request = {field_name(k): v for k, v in (context or {}).items()}
+        past = deployed.history_contexts.get(user_id, []) if user_id else []
+        if user_id and len(past) != len(deployed.histories.get(user_id, [])):
+            return {"context": request}   # a model saved without them: contexts unknown
+        fresh = [{f: e.get(f) for f in fields} for e in _fresh(deployed, live)]
+        return {"context": request, "history_context": past + fresh}
 
     # -- filters --------------------------------------------------------------------------
     def filter_mask(self, catalog: ItemCatalog, flt, values, group, user_id, live,
@@ -143,7 +158,7 @@ class ServingEngine:
     # -- answers --------------------------------------------------------------------------
     def recommend(self, version: dict, config: dict, count: int, *, user_id=None,
                   item_id=None, filter_arn=None, filter_values=None, promotion=None,
-                  columns=()) -> list[dict]:
+                  columns=(), context=None) -> list[dict]:
         """[{itemId, score[, promotionName][, metadata]}]: related items for `item_id`
         (RELATED_ITEMS recipes) or the user's recommendations, with exploration as
         `config` sets it; `columns` as metadata_columns checked them."""
@@ -162,6 +177,8 @@ class ServingEngine:
                                for f in (flt, promo_filter))
         live = self.live_events(deployed, group, user_id, since_training=not needs_all_events)
         history = self.history(deployed, group, user_id, live)
+        contexts = self.context_args(deployed, user_id, live, context) \
+            if recipe_type == "USER_PERSONALIZATION" else {}
         catalog = self.catalog(version, deployed) if (flt or promo_filter or columns) \
             else None
 
@@ -175,7 +192,7 @@ class ServingEngine:
                 user_id, history, n, mask,
                 exploration_weight=float(exploration.get("explorationWeight", 0.3)),
                 exploration_item_age_cut_off=float(
-                    exploration.get("explorationItemAgeCutOff", 30)))
+                    exploration.get("explorationItemAgeCutOff", 30)), **contexts)
 
         mask = None if flt is None else self.filter_mask(
             catalog, flt, filter_values, group, user_id, live, item_id)
@@ -197,7 +214,7 @@ class ServingEngine:
         return self._with_metadata(items, catalog, columns) if columns else items
 
     def rank(self, version: dict, user_id: str, items: list[str], *, filter_arn=None,
-             filter_values=None, columns=()) -> list[dict]:
+             filter_values=None, columns=(), context=None) -> list[dict]:
         """[{itemId, score[, metadata]}]: the given items in the user's order, a
         permutation of them (items a filter removes are left out)."""
         group = version["datasetGroupArn"]
@@ -212,7 +229,9 @@ class ServingEngine:
             keep = self.filter_mask(catalog, flt, filter_values, group, user_id, live,
                                      index=catalog.small_index(candidates))
             candidates = [i for i, k in zip(candidates, keep) if k]
-        ranked = deployed.model.rank(user_id, history, candidates) if candidates else []
+        ranked = deployed.model.rank(
+            user_id, history, candidates,
+            **self.context_args(deployed, user_id, live, context)) if candidates else []
         # A permutation of the input: items the model does not know go last, as AWS does.
         seen = {item for item, _ in ranked}
         ranked = list(ranked) + [(i, 0.0) for i in candidates if i not in seen]
@@ -220,3 +239,8 @@ class ServingEngine:
         if columns:
             return self._with_metadata(out, self.catalog(version, deployed), columns)
         return out
+
+
+def _fresh(deployed: Deployed, live: list[dict]) -> list[dict]:
+    """The live events with an item that the model has not been trained on."""
+    return [e for e in live if e.get("ITEM_ID") and e.get("SEQ", 0) > deployed.event_seq]

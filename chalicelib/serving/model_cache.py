@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.deployment import read_deployment
 from chalicelib.serving.heap import settle_long_lived
@@ -18,6 +18,8 @@ class Deployed:
     histories: dict[str, list[str]]   # from the training data, oldest first
     event_seq: int                    # live events after this are not in the model
     revision: int = 0                 # bumped by automatic updates: reload when it moves
+    # each history event's context ({FIELD: value}), for models with context fields
+    history_contexts: dict[str, list[dict]] = field(default_factory=dict)
 
 
 class ModelCache:
@@ -53,7 +55,8 @@ class ModelCache:
                 self._size_thread_pools()
                 deployment = read_deployment(self.artifacts.model_dir(arn))
                 deployed = Deployed(deployment.model, deployment.histories,
-                                    version.get("_eventSeq", 0), revision)
+                                    version.get("_eventSeq", 0), revision,
+                                    deployment.history_contexts)
                 self._loaded[arn] = deployed
                 settle_long_lived()
         return deployed

@@ -83,7 +83,8 @@ class RuntimeProvider(ActionRecommendationOperations):
                                                version["datasetGroupArn"])
         items = self.engine.recommend(
             version, config, count, user_id=userId, item_id=itemId, filter_arn=filterArn,
-            filter_values=filterValues, promotion=(promotions or [None])[0], columns=columns)
+            filter_values=filterValues, promotion=(promotions or [None])[0], columns=columns,
+            context=context)
         return {"itemList": items, "recommendationId": recommendation_id()}
 
     def get_personalized_ranking(self, ctx, campaignArn, inputList, userId, context=None,
@@ -98,5 +99,6 @@ class RuntimeProvider(ActionRecommendationOperations):
                 f"GetPersonalizedRanking needs a campaign of a PERSONALIZED_RANKING recipe, "
                 f"not {recipe_type}.")
         ranked = self.engine.rank(version, userId, inputList, filter_arn=filterArn,
-                                  filter_values=filterValues, columns=columns)
+                                  filter_values=filterValues, columns=columns,
+                                  context=context)
         return {"personalizedRanking": ranked, "recommendationId": recommendation_id()}

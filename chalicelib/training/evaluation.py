@@ -35,6 +35,8 @@ import numpy as np
 
 from chalicelib import task_log
 from chalicelib.models.data import Table, TrainingData
+from chalicelib.models.objective import (attribute_values, average_rewards_at_k,
+                                           parse_objective)
 from chalicelib.models.base import Log, Model, _quiet
 
 PERSONALIZE_METRICS = (
@@ -258,10 +260,12 @@ class Evaluation:
 
 
 def score(model, recipe_type: str, cases: list[TestCase], seed: int = 0,
-          max_users: int = 1000, ranking_negatives: int = 100) -> dict[str, float]:
+          max_users: int = 1000, ranking_negatives: int = 100,
+          rewards: dict[str, float] | None = None) -> dict[str, float]:
     """GetSolutionMetrics of a trained model on test cases. At most `max_users` of them (a
     seeded sample) keep the cost bounded. Only items new to the user count as relevant
-    (recommendations leave the user's history out)."""
+    (recommendations leave the user's history out). With `rewards` (item -> the
+    optimisation objective's attribute), average_rewards_at_k as well."""
     zeros = {name: 0.0 for name in PERSONALIZE_METRICS}
     rng = np.random.default_rng(seed)
     if len(cases) > max_users:
@@ -279,7 +283,21 @@ def score(model, recipe_type: str, cases: list[TestCase], seed: int = 0,
         relevant_sets.append(set(relevant))
     if not ranked_lists:
         return zeros
-    return personalize_metrics(ranked_lists, relevant_sets, model.item_ids)
+    metrics = personalize_metrics(ranked_lists, relevant_sets, model.item_ids)
+    if rewards is not None:   # GetSolutionMetrics reports it for an objective, as AWS does
+        metrics["average_rewards_at_k"] = average_rewards_at_k(
+            ranked_lists, [list(r) for r in relevant_sets], rewards)
+    return metrics
+
+
+def objective_rewards(data: TrainingData, hyperparameters: dict[str, str],
+                      item_ids: list[str]) -> dict[str, float] | None:
+    """item -> the optimisation objective's attribute value (None without an objective)."""
+    objective = parse_objective(hyperparameters)
+    if objective is None:
+        return None
+    values = attribute_values(data.items, objective.item_attribute, item_ids)
+    return {item: float(v) for item, v in zip(item_ids, values) if v == v}
 
 
 def train_and_score(recipe, split: Split, hyperparameters: dict[str, str], seed: int = 0,
@@ -289,7 +307,9 @@ def train_and_score(recipe, split: Split, hyperparameters: dict[str, str], seed:
     task_log.phase("training", recipe=recipe.name)
     model = recipe.train(split.train, hyperparameters, seed=seed, log=log)
     task_log.phase("scoring", test_users=len(split.cases))
-    return Evaluation(model, score(model, recipe.recipe_type, split.cases, seed, **scoring))
+    rewards = objective_rewards(split.train, hyperparameters, model.item_ids)
+    return Evaluation(model, score(model, recipe.recipe_type, split.cases, seed,
+                                   rewards=rewards, **scoring))
 
 
 def evaluate(recipe, data: TrainingData, hyperparameters: dict[str, str], seed: int = 0,

@@ -109,7 +109,7 @@ class ProcessRunner:
             log_file.write(line.encode())
 
     def _launch(self, arn: str, threads: int) -> None:
-        version = self.backend.store.get(kinds.SOLUTION_VERSION.key, arn)
+        version = self.backend.registry.find(kinds.SOLUTION_VERSION, arn)
         if not version or version["status"] not in (CREATE_PENDING, CREATE_IN_PROGRESS):
             self.cores.release(arn)   # stopped or deleted while it waited
             return

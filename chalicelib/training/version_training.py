@@ -28,6 +28,7 @@ from chalicelib.training.data_loading import load_training_data
 from chalicelib.training.evaluation import metrics_split, train_and_score
 from chalicelib.training.hpo import record_automl, tune_version
 from chalicelib.training.model_check import check_model
+from chalicelib.models.objective import objective_hyperparameters
 
 log = logging.getLogger("chalicelib.training")
 
@@ -37,6 +38,7 @@ def hyperparameters_for(version: dict) -> dict[str, str]:
     config = version.get("solutionConfig") or {}
     values.update(config.get("algorithmHyperParameters") or {})
     values.update(config.get("featureTransformationParameters") or {})
+    values.update(objective_hyperparameters(config))
     return values
 
 
@@ -77,7 +79,7 @@ def train_version(backend, arn: str) -> None:
     # Every user's history, the test users' included: serving reads it at request time.
     histories = user_histories(data)
     check_model(model, histories)   # NaN weights or scores fail here, never get served
-    write_deployment(directory, model, histories)
+    write_deployment(directory, model, histories, data)
     progress.save(finished=time.time(), hyperparameters=params)
     backend.artifacts.flush()  # before ACTIVE: a campaign must find the model
     finish_version(registry, arn, ACTIVE, trainingHours=(time.time() - started) / 3600,

@@ -11,7 +11,9 @@ import torch
 
 from chalicelib.models.exploration import ItemStatistics, blend
 from chalicelib.models.item_features import FeatureSpec
+from chalicelib.models.objective import Objective
 from chalicelib.models.base import Model, Scored
+from chalicelib.models.user_personalization.context import ContextSpec
 from chalicelib.models.user_personalization.network import (ItemVectorNetwork,
                                                                       build_network)
 from chalicelib.models.user_personalization.scoring import Scorer
@@ -31,8 +33,15 @@ class UserPersonalizationModel(Model):
 
     def __init__(self, item_ids: list[str], network: ItemVectorNetwork, features: torch.Tensor,
                  stats: ItemStatistics, spec: FeatureSpec, settings: TrainingSettings,
-                 recipe_name: str = NAME):
+                 recipe_name: str = NAME, context: ContextSpec | None = None,
+                 objective: Objective | None = None, boost: np.ndarray | None = None):
+        """context: the interactions' context fields the network learned; objective and
+        boost: the optimisation objective and its per-item log-probability boost."""
         self.recipe_name = recipe_name
+        self.context = context or ContextSpec()
+        self.context_fields = tuple(self.context.fields)
+        self.objective = objective
+        self.boost = None if boost is None else np.asarray(boost, dtype=np.float32)
         self.item_ids = list(item_ids)
         self.index = {item: row for row, item in enumerate(self.item_ids)}
         self.network = network.eval()
@@ -51,24 +60,51 @@ class UserPersonalizationModel(Model):
             self._b = self.network.bias(rows) if len(rows) else torch.zeros(0)
         self._unit_z = None
         self.scorer = Scorer(self._z, self._b, self.stats, self.network.sequence,
-                             self.settings.bptt)
+                             self.settings.bptt, self.network.context_in, self.boost)
+
+    def with_objective(self, objective: Objective | None, items) -> "UserPersonalizationModel":
+        """The same trained network serving another optimisation objective (the objective
+        only changes serving: training never sees it); `items`: the Items table."""
+        return type(self)(self.item_ids, self.network, self.features, self.stats, self.spec,
+                          self.settings, self.recipe_name, self.context, objective,
+                          objective.boost(items, self.item_ids) if objective else None)
 
     # scoring ---------------------------------------------------------------------------
     def _rows(self, history: list[str]) -> list[int]:
         return [self.index[i] for i in history if i in self.index]
+
+    def _state(self, history: list[str], context, history_context) -> tuple[list[int],
+                                                                           torch.Tensor]:
+        """(the history's item rows, the state that scores the next item): the sequence
+        model over the history (with each event's context, when given: a list aligned
+        with `history` of {FIELD: value} maps), conditioned on the request's context."""
+        rows = self._rows(history)
+        if not self.context_fields:
+            return rows, self.scorer.user_state(rows)
+        codes = None
+        if history_context is not None and len(history_context) == len(history):
+            codes = self.context.encode_many(
+                [c for i, c in zip(history, history_context) if i in self.index])
+        state = self.scorer.user_state(rows, codes)
+        request = self.context.encode(context)
+        if any(request):
+            with torch.no_grad():
+                state = self.network.conditioned(state, torch.tensor(request))
+        return rows, state
 
     @staticmethod
     def popularity_prior(rows: list[int]) -> float:
         return COLD_USER_PRIOR / (COLD_USER_PRIOR + len(rows))
 
     def recommend(self, user_id, history, num_results, mask=None, exploration_weight=0.3,
-                  exploration_item_age_cut_off=30.0, now=None) -> Scored:
+                  exploration_item_age_cut_off=30.0, now=None, context=None,
+                  history_context=None) -> Scored:
         if not self.item_ids or num_results <= 0:
             return []
-        rows = self._rows(history)
+        rows, state = self._state(history, context, history_context)
         weight = float(exploration_weight or 0.0)
         generator = torch.Generator().manual_seed(_request_seed(user_id, rows, now))
-        space = self.scorer.space(self.scorer.user_state(rows), self.popularity_prior(rows),
+        space = self.scorer.space(state, self.popularity_prior(rows),
                                   rows, mask, num_results, weight > 0, now,
                                   exploration_item_age_cut_off, generator)
         picked = blend(space.exploit, space.explore, weight, space.candidates, num_results,
@@ -79,10 +115,10 @@ class UserPersonalizationModel(Model):
         item_rows = space.item_rows([position for position, _ in picked])
         return [(self.item_ids[row], score) for row, (_, score) in zip(item_rows, picked)]
 
-    def rank(self, user_id, history, item_ids) -> Scored:
+    def rank(self, user_id, history, item_ids, context=None, history_context=None) -> Scored:
         """Scores renormalised over the given items (they sum to 1); unknown items last.
         Only the given items are scored: the catalogue-wide normalisers cancel out."""
-        rows = self._rows(history)
+        rows, state = self._state(history, context, history_context)
         known = [i for i in item_ids if i in self.index]
         unknown = [i for i in item_ids if i not in self.index]
         if not known:
@@ -90,9 +126,11 @@ class UserPersonalizationModel(Model):
         prior = self.popularity_prior(rows)
         given = torch.tensor([self.index[i] for i in known])
         with torch.no_grad():
-            logits = self._z[given] @ self.scorer.user_state(rows) + self._b[given]
-        scores = torch.softmax((1 - prior) * logits
-                               + prior * self.scorer.log_popularity[given], dim=0)
+            logits = self._z[given] @ state + self._b[given]
+        blended = (1 - prior) * logits + prior * self.scorer.log_popularity[given]
+        if self.scorer.boost is not None:
+            blended = blended + self.scorer.boost[given]
+        scores = torch.softmax(blended, dim=0)
         order = torch.argsort(scores, descending=True, stable=True).tolist()
         return [(known[k], float(scores[k])) for k in order] + [(i, 0.0) for i in unknown]
 
@@ -124,10 +162,13 @@ class UserPersonalizationModel(Model):
         state["features"] = self.features
         for name, array in self.stats.arrays().items():
             state[f"stats.{name}"] = torch.from_numpy(np.ascontiguousarray(array))
+        if self.boost is not None:
+            state["objective.boost"] = torch.from_numpy(self.boost)
         torch.save(state, directory / STATE_FILE)
         meta = {"recipe": self.recipe_name, "item_ids": self.item_ids,
                 "feature_width": int(self.features.shape[1]), "spec": self.spec.to_json(),
-                "settings": self.settings.to_json()}
+                "settings": self.settings.to_json(), "context": self.context.to_json(),
+                "objective": self.objective.to_json() if self.objective else None}
         (directory / META_FILE).write_text(json.dumps(meta))
 
     @classmethod
@@ -136,14 +177,19 @@ class UserPersonalizationModel(Model):
         meta = json.loads((directory / META_FILE).read_text())
         state = torch.load(directory / STATE_FILE, weights_only=True)
         settings = TrainingSettings(**meta["settings"])
-        network = build_network(settings, len(meta["item_ids"]), meta["feature_width"])
+        context = ContextSpec.from_json(meta.get("context"))
+        network = build_network(settings, len(meta["item_ids"]), meta["feature_width"],
+                                context.sizes)
         network.load_state_dict({k[len("network."):]: v for k, v in state.items()
                                  if k.startswith("network.")})
         stats = ItemStatistics(state["stats.first_seen"].numpy(),
                                state["stats.popularity"].numpy(),
                                state["stats.unclicked_impressions"].numpy())
+        boost = state.get("objective.boost")
         return cls(meta["item_ids"], network, state["features"], stats,
-                   FeatureSpec.from_json(meta["spec"]), settings, meta["recipe"])
+                   FeatureSpec.from_json(meta["spec"]), settings, meta["recipe"], context,
+                   Objective.from_json(meta.get("objective")),
+                   None if boost is None else boost.numpy())
 
 
 def _request_seed(user_id, rows: list[int], now) -> int:

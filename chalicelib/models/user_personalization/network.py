@@ -1,11 +1,16 @@
 """The trainable part: item vectors z_i = W [e_i ; f_i], the item bias, and a sequence model
 over each user's z sequence: a GRU (aws-user-personalization) or causal self-attention
 (aws-user-personalization-v2). Both share the item representation, so the losses, UPDATE,
-cold items and serving treat them alike; only `sequence` differs."""
+cold items and serving treat them alike; only `sequence` differs. When the interactions
+carry context fields (context.py), both also get the context embeddings: each event's
+context added to its step input (`step_inputs`), the next step's context added to the state
+that scores the items (`conditioned`)."""
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from chalicelib.models.user_personalization.context import ContextEmbedding
 
 GRU = "gru"
 TRANSFORMER = "transformer"
@@ -15,11 +20,14 @@ class ItemVectorNetwork(nn.Module):
     """E, W and the item bias. Embeddings are sparse so that a step over a million items
     only updates the rows it touched; everything else is dense."""
 
-    def __init__(self, num_items: int, feature_width: int, dim: int):
+    def __init__(self, num_items: int, feature_width: int, dim: int,
+                 context_sizes: list[int] | None = None):
         super().__init__()
         self.item_embedding = nn.Embedding(num_items, dim, sparse=True)
         self.item_bias = nn.Embedding(num_items, 1, sparse=True)
         self.combine = nn.Linear(dim + feature_width, dim)
+        self.context_in = ContextEmbedding(context_sizes, dim) if context_sizes else None
+        self.context_out = ContextEmbedding(context_sizes, dim) if context_sizes else None
         nn.init.normal_(self.item_embedding.weight, std=0.1)
         nn.init.zeros_(self.item_bias.weight)
 
@@ -29,6 +37,19 @@ class ItemVectorNetwork(nn.Module):
         if keep_id is not None:
             ids = ids * keep_id[:, None]
         return self.combine(torch.cat([ids, features[rows]], dim=1))
+
+    def step_inputs(self, z: torch.Tensor, contexts: torch.Tensor | None) -> torch.Tensor:
+        """The sequence model's input per step: the event's item vector plus its context
+        (codes [..., fields]; None or code 0: no context)."""
+        if self.context_in is None or contexts is None:
+            return z
+        return z + self.context_in(contexts)
+
+    def conditioned(self, states: torch.Tensor, contexts: torch.Tensor | None) -> torch.Tensor:
+        """The state that scores the next item, given that step's context."""
+        if self.context_out is None or contexts is None:
+            return states
+        return states + self.context_out(contexts)
 
     def bias(self, rows: torch.Tensor) -> torch.Tensor:
         return self.item_bias(rows).squeeze(-1)
@@ -51,8 +72,9 @@ class SequenceNetwork(ItemVectorNetwork):
     training (without it a few epochs overfit small catalogues)."""
     kind = GRU
 
-    def __init__(self, num_items: int, feature_width: int, dim: int, dropout: float = 0.0):
-        super().__init__(num_items, feature_width, dim)
+    def __init__(self, num_items: int, feature_width: int, dim: int, dropout: float = 0.0,
+                 context_sizes: list[int] | None = None):
+        super().__init__(num_items, feature_width, dim, context_sizes)
         self.gru = nn.GRU(dim, dim, batch_first=True)
         self.dropout = nn.Dropout(dropout)
 
@@ -89,8 +111,9 @@ class AttentionNetwork(ItemVectorNetwork):
     kind = TRANSFORMER
 
     def __init__(self, num_items: int, feature_width: int, dim: int, max_length: int,
-                 blocks: int = 2, heads: int = 1, dropout: float = 0.0):
-        super().__init__(num_items, feature_width, dim)
+                 blocks: int = 2, heads: int = 1, dropout: float = 0.0,
+                 context_sizes: list[int] | None = None):
+        super().__init__(num_items, feature_width, dim, context_sizes)
         self.position = nn.Embedding(max_length, dim)
         nn.init.normal_(self.position.weight, std=0.02)
         self.input_dropout = nn.Dropout(dropout)
@@ -115,12 +138,13 @@ def attention_heads(dim: int, heads: int) -> int:
     return heads
 
 
-def build_network(settings, num_items: int, feature_width: int) -> ItemVectorNetwork:
+def build_network(settings, num_items: int, feature_width: int,
+                  context_sizes: list[int] | None = None) -> ItemVectorNetwork:
     """The network a TrainingSettings describes (settings.sequence_model: gru | transformer)."""
     if settings.sequence_model == TRANSFORMER:
         return AttentionNetwork(num_items, feature_width, settings.hidden_dimension,
                                 settings.bptt, settings.num_blocks,
                                 attention_heads(settings.hidden_dimension, settings.num_heads),
-                                settings.dropout)
+                                settings.dropout, context_sizes)
     return SequenceNetwork(num_items, feature_width, settings.hidden_dimension,
-                           settings.dropout)
+                           settings.dropout, context_sizes)

@@ -14,7 +14,10 @@ from chalicelib.models.data import TrainingData
 from chalicelib.models.exploration import compute_item_statistics
 from chalicelib.models.item_features import (fit_feature_spec,
                                                item_feature_matrix, nearest_neighbours)
-from chalicelib.models.base import Log, Model, Recipe, _quiet, known_item_ids
+from chalicelib.models.objective import parse_objective
+from chalicelib.models.base import Log, Model, Recipe, _quiet
+from chalicelib.models.base import known_item_ids
+from chalicelib.models.user_personalization.context import fit_context_spec
 from chalicelib.models.user_personalization.model import (NAME, NAME_V2,
                                                                     UserPersonalizationModel)
 from chalicelib.models.user_personalization.network import (GRU, TRANSFORMER,
@@ -78,8 +81,12 @@ class UserPersonalizationRecipe(Recipe):
         rows = np.array([index[str(i)] for i in table.columns["ITEM_ID"]], dtype=np.int64)
         stamps = np.asarray(table.columns["TIMESTAMP"], dtype=np.float64)
         hard = impression_negatives(table, index, settings.max_impression_negatives)
+        context = fit_context_spec(table)
+        contexts = context.encode_table(table) if context else None
+        if context:
+            log(f"context fields: {', '.join(context.fields)}")
         counts = np.bincount(rows, minlength=len(item_ids)).astype(np.float64)
-        network = build_network(settings, len(item_ids), features.shape[1])
+        network = build_network(settings, len(item_ids), features.shape[1], context.sizes)
         with torch.no_grad():  # start the bias at log popularity: faster, steadier start
             network.item_bias.weight[:, 0] = torch.from_numpy(
                 np.log(counts + 1.0) - np.log(counts + 1.0).mean()).float()
@@ -89,12 +96,12 @@ class UserPersonalizationRecipe(Recipe):
             if settings.early_stopping_patience:
                 training, held_out = hold_out_latest_events(
                     user_codes[keep], rows[keep], stamps[keep], settings.validation_users,
-                    settings.bptt, seed)
+                    settings.bptt, seed, None if contexts is None else contexts[keep])
                 keep[np.flatnonzero(keep)[~training]] = False
             else:
                 held_out = None
             builder = WindowBuilder(user_codes[keep], rows[keep], stamps[keep], hard[keep],
-                                    settings)
+                                    settings, None if contexts is None else contexts[keep])
             if builder.has_targets():
                 summary = Trainer(network, features, counts, settings, seed, log).fit(
                     builder, held_out)
@@ -105,8 +112,10 @@ class UserPersonalizationRecipe(Recipe):
                                         settings.popularity_half_life_days)
         initialise_cold_rows(network, features, np.flatnonzero(counts > 0),
                              np.flatnonzero(counts == 0), stats.popularity)
-        return UserPersonalizationModel(item_ids, network, features, stats, spec, settings,
-                                        self.name)
+        objective = parse_objective(hyperparameters)
+        return UserPersonalizationModel(
+            item_ids, network, features, stats, spec, settings, self.name, context, objective,
+            objective.boost(data.items, item_ids) if objective else None)
 
     def update(self, model: Model, data: TrainingData, log: Log = _quiet) -> Model:
         """Add new items (ID rows from metadata neighbours), refresh statistics; the sequence
@@ -116,7 +125,8 @@ class UserPersonalizationRecipe(Recipe):
         item_ids = model.item_ids + new_ids
         index = {item: row for row, item in enumerate(item_ids)}
         old_size, settings = len(model.item_ids), model.settings
-        network = build_network(settings, len(item_ids), model.features.shape[1])
+        network = build_network(settings, len(item_ids), model.features.shape[1],
+                                model.context.sizes)
         state = {k: v.detach().clone() for k, v in model.network.state_dict().items()}
         features = model.features
         if new_ids:
@@ -136,8 +146,10 @@ class UserPersonalizationRecipe(Recipe):
                                  np.arange(old_size, len(item_ids)), stats.popularity)
         log(f"update: {len(new_ids)} new items, {len(item_ids)} in all; "
             f"{settings.sequence_model} unchanged")
-        return UserPersonalizationModel(item_ids, network, features, stats, model.spec,
-                                        settings, model.recipe_name)
+        objective = model.objective   # attribute values may have changed (PutItems)
+        return UserPersonalizationModel(
+            item_ids, network, features, stats, model.spec, settings, model.recipe_name,
+            model.context, objective, objective.boost(data.items, item_ids) if objective else None)
 
 
 class UserPersonalizationV2Recipe(UserPersonalizationRecipe):

@@ -10,6 +10,10 @@ request scores a candidate set instead (see retrieval.py for why):
 The scores stay probabilities over the whole catalogue: the unprobed leaves' share of each
 softmax normaliser is estimated from their sizes and centroids.
 
+An optimisation objective (chalicelib/models/objective.py) adds its per-item boost to the
+blended log-probabilities, on both paths (the retrieval index itself is built without it).
+With context fields, the history's context codes are part of the state cache key.
+
 Also cached here: each user's state h_u (the GRU's or the attention's) by their latest `bptt` items (PutEvents changes the
 key, so the next request recomputes it) and the exploration bonus per age cut-off, refreshed
 every BONUS_REFRESH_SECONDS (in the background when serving on the clock: a refresh at a
@@ -62,9 +66,17 @@ class CandidateSpace:
 
 class Scorer:
     def __init__(self, z: torch.Tensor, bias: torch.Tensor, stats: ItemStatistics,
-                 sequence: Callable[[torch.Tensor], torch.Tensor], bptt: int):
-        # sequence: the network's [B, T, D] -> [B, T, D] sequence model (in eval mode)
+                 sequence: Callable[[torch.Tensor], torch.Tensor], bptt: int,
+                 context_in: torch.nn.Module | None = None, boost: np.ndarray | None = None):
+        # sequence: the network's [B, T, D] -> [B, T, D] sequence model (in eval mode);
+        # context_in: its context embedding of each step's input (None: no context fields);
+        # boost: the optimisation objective's per-item log-probability boost
         self.z, self.bias, self.stats, self.sequence, self.bptt = z, bias, stats, sequence, bptt
+        self.context_in = context_in
+        self._boost_np = None if boost is None or not np.any(boost) else \
+            np.ascontiguousarray(boost, dtype=np.float32)
+        self.boost = None if self._boost_np is None else torch.from_numpy(self._boost_np)
+        self._leaf_boost: np.ndarray | None = None
         popularity = torch.from_numpy(stats.popularity.astype(np.float32)) + 1e-3
         self.log_popularity = torch.log(popularity / popularity.sum())
         self.popular = torch.topk(self.log_popularity,
@@ -87,20 +99,31 @@ class Scorer:
         return len(self.z)
 
     # -- cached per user / per model ---------------------------------------------------------
-    def user_state(self, rows: list[int]) -> torch.Tensor:
+    def user_state(self, rows: list[int], contexts: np.ndarray | None = None) -> torch.Tensor:
         """h_u: the sequence model's last state over the latest `bptt` items (zeros for no
-        history)."""
+        history); `contexts`: each item's context codes ([len(rows), fields]), when the
+        model has context fields."""
         key = tuple(rows[-self.bptt:])
+        codes = None
+        if self.context_in is not None and contexts is not None and len(key):
+            codes = np.asarray(contexts, dtype=np.int64)[-len(key):]
+            if codes.any():
+                key = (key, codes.tobytes())
+            else:
+                codes = None
         with self._lock:
             state = self._states.get(key)
             if state is not None:
                 self._states.move_to_end(key)
                 return state
-        if not key:
+        if not rows:
             state = torch.zeros(self.z.shape[1])
         else:
             with torch.no_grad():
-                outputs = self.sequence(self.z[torch.tensor(key)][None])
+                x = self.z[torch.tensor(rows[-self.bptt:])]
+                if codes is not None:
+                    x = x + self.context_in(torch.from_numpy(codes))
+                outputs = self.sequence(x[None])
             state = outputs[0, -1]
         with self._lock:
             self._states[key] = state
@@ -151,6 +174,8 @@ class Scorer:
                 vectors = torch.cat([self.z, self.bias[:, None]], dim=1)
                 index = InnerProductIndex(vectors)
                 self._leaf_log_popularity = index.leaf_means(self._log_popularity_np)
+                if self._boost_np is not None:
+                    self._leaf_boost = index.leaf_means(self._boost_np)
                 self._index = index
             return self._index
 
@@ -184,7 +209,8 @@ class Scorer:
             personal = torch.log_softmax(self.z @ state + self.bias, dim=0)
         # A geometric blend: popularity lifts items the user may like, but cannot push an
         # item the sequence model firmly rules out back to the top.
-        exploit = torch.softmax((1 - prior) * personal + prior * self.log_popularity, dim=0)
+        blended = (1 - prior) * personal + prior * self.log_popularity
+        exploit = torch.softmax(blended if self.boost is None else blended + self.boost, dim=0)
         allowed = torch.ones(self.size, dtype=torch.bool) if mask is None \
             else torch.as_tensor(np.asarray(mask, dtype=bool))
         seen = torch.zeros_like(allowed)
@@ -226,6 +252,9 @@ class Scorer:
         blended = (1 - prior) * personal + prior * self._log_popularity_np[rows]
         tail = found.tail_log_sizes + (1 - prior) * (found.tail_scores - personal_norm) \
             + prior * self._leaf_log_popularity[found.tail_leaves]
+        if self._boost_np is not None:
+            blended = blended + self._boost_np[rows]
+            tail = tail + self._leaf_boost[found.tail_leaves]
         exploit = torch.from_numpy(np.exp(blended - _logsumexp(blended, tail))
                                    .astype(np.float32))
         allowed = np.ones(len(rows), dtype=bool) if mask is None \

@@ -53,6 +53,10 @@ class Windows:
     targets: torch.Tensor
     weights: torch.Tensor
     hard_negatives: torch.Tensor  # [W, T, K]
+    # context codes [W, T, fields] (context.py) of each input event and of each target
+    # event; None when the interactions have no context fields
+    input_context: torch.Tensor | None = None
+    target_context: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.inputs.shape[0]
@@ -68,9 +72,10 @@ class WindowBuilder:
     """
 
     def __init__(self, user_codes: np.ndarray, rows: np.ndarray, stamps: np.ndarray,
-                 hard: np.ndarray, settings: TrainingSettings):
+                 hard: np.ndarray, settings: TrainingSettings, contexts: np.ndarray | None = None):
         order = np.lexsort((stamps, user_codes))
         self.users, self.items = user_codes[order], rows[order]
+        self.contexts = None if contexts is None or not contexts.shape[1] else contexts[order]
         self.hard, self.length = hard[order], settings.bptt
         times, count = stamps[order], len(order)
         self.starts = np.r_[0, np.flatnonzero(self.users[1:] != self.users[:-1]) + 1] \
@@ -113,11 +118,21 @@ class WindowBuilder:
         weights[window[source], column[source]] = self.recency[source + 1]
         negatives[window[source], column[source]] = self.hard[source + 1]
         useful = (targets >= 0).any(axis=1)
+        input_context = target_context = None
+        if self.contexts is not None:
+            shape = (num_windows, length, self.contexts.shape[1])
+            input_context, target_context = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+            input_context[window, column] = self.contexts
+            target_context[window[source], column[source]] = self.contexts[source + 1]
+            input_context = torch.from_numpy(input_context[useful])
+            target_context = torch.from_numpy(target_context[useful])
         return Windows(torch.from_numpy(inputs[useful]), torch.from_numpy(targets[useful]),
-                       torch.from_numpy(weights[useful]), torch.from_numpy(negatives[useful]))
+                       torch.from_numpy(weights[useful]), torch.from_numpy(negatives[useful]),
+                       input_context, target_context)
 
 
 def build_windows(user_codes: np.ndarray, rows: np.ndarray, stamps: np.ndarray,
-                  hard: np.ndarray, settings: TrainingSettings) -> Windows:
+                  hard: np.ndarray, settings: TrainingSettings,
+                  contexts: np.ndarray | None = None) -> Windows:
     """Each user's events in consecutive `bptt`-long windows from their first event."""
-    return WindowBuilder(user_codes, rows, stamps, hard, settings).windows()
+    return WindowBuilder(user_codes, rows, stamps, hard, settings, contexts).windows()

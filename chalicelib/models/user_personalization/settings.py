@@ -21,6 +21,7 @@ DEFAULT_HYPERPARAMETERS = {
     "softmax": "auto",                # auto | full | sampled
     "id_dropout": "0.2",              # share of items scored from metadata only per step
     "dropout": "0.2",                 # on the GRU's inputs and outputs while training
+    "context_dropout": "0.25",        # share of event contexts hidden while training
     "shift_windows": "true",          # epochs after the first cut windows at random offsets
     "max_impression_negatives": "8",
     "popularity_half_life_days": "7",
@@ -73,6 +74,7 @@ class TrainingSettings:
     num_blocks: int = 2
     num_heads: int = 1
     sequence_model: str = "gru"   # set by the recipe (network.GRU | network.TRANSFORMER)
+    context_dropout: float = 0.25   # a default: models saved before it existed still load
 
     @classmethod
     def parse(cls, hyperparameters: dict[str, str], defaults: dict[str, str] | None = None,
@@ -95,6 +97,7 @@ class TrainingSettings:
             softmax=values["softmax"].strip().lower(),
             id_dropout=min(max(float(values["id_dropout"]), 0.0), 0.95),
             dropout=min(max(float(values["dropout"]), 0.0), 0.9),
+            context_dropout=min(max(float(values["context_dropout"]), 0.0), 1.0),
             shift_windows=values["shift_windows"].strip().lower() in ("true", "1", "yes"),
             max_impression_negatives=max(0, int(float(values["max_impression_negatives"]))),
             popularity_half_life_days=float(values["popularity_half_life_days"]),

@@ -12,6 +12,7 @@ from torch import nn
 from chalicelib import task_log
 from chalicelib.models.training_history import report_epoch
 from chalicelib.models.base import Log
+from chalicelib.models.user_personalization.context import drop_contexts
 from chalicelib.models.user_personalization.network import ItemVectorNetwork
 from chalicelib.models.user_personalization.sequences import WindowBuilder
 from chalicelib.models.user_personalization.settings import TrainingSettings
@@ -48,19 +49,26 @@ class Trainer:
             return None
         return (torch.rand(size, generator=self.generator) >= self.id_dropout).float()
 
-    def step(self, inputs, targets, weights, hard) -> tuple[float, int]:
+    def step(self, inputs, targets, weights, hard, input_context=None,
+             target_context=None) -> tuple[float, int]:
         network = self.network
         width = int((inputs >= 0).any(0).nonzero().max()) + 1  # trim all-padding columns
         inputs, targets, weights, hard = (inputs[:, :width], targets[:, :width],
                                           weights[:, :width], hard[:, :width])
+        share = self.settings.context_dropout
+        input_context = drop_contexts(
+            None if input_context is None else input_context[:, :width], share, self.generator)
+        target_context = drop_contexts(
+            None if target_context is None else target_context[:, :width], share,
+            self.generator)
         valid_in, valid_out = inputs >= 0, targets >= 0
         flat_targets = targets[valid_out]
         flat_weights = weights[valid_out]
         if self.full_softmax:
             rows = torch.arange(self.num_items)
             z = network.item_vectors(rows, self.features, self._keep(self.num_items))
-            x = z[inputs.clamp_min(0)] * valid_in[..., None]
-            outputs = network.sequence(x)
+            x = network.step_inputs(z[inputs.clamp_min(0)] * valid_in[..., None], input_context)
+            outputs = network.conditioned(network.sequence(x), target_context)
             loss = full_softmax_loss(outputs[valid_out], flat_targets, z, network.bias(rows),
                                      flat_weights)
         else:
@@ -74,7 +82,8 @@ class Trainer:
             in_pos, out_pos, neg_pos, hard_pos = torch.split(inverse, sizes)
             x = torch.zeros(*inputs.shape, z.shape[1])
             x[valid_in] = z[in_pos]
-            outputs = network.sequence(x)
+            outputs = network.conditioned(network.sequence(network.step_inputs(x, input_context)),
+                                          target_context)
             hard_index = torch.full(flat_hard.shape, 0, dtype=torch.long)
             hard_index[flat_hard >= 0] = hard_pos
             loss = sampled_softmax_loss(
@@ -115,7 +124,8 @@ class Trainer:
             epoch_loss, epoch_events, epoch_start = 0.0, 0, time.perf_counter()
             for batch in order.split(settings.batch_size):
                 loss, events = self.step(windows.inputs[batch], windows.targets[batch],
-                                         windows.weights[batch], windows.hard_negatives[batch])
+                                         windows.weights[batch], windows.hard_negatives[batch],
+                                         *_contexts_of(windows, batch))
                 steps += 1
                 task_log.advance(events)
                 epoch_loss += loss * events
@@ -152,3 +162,10 @@ class Trainer:
                 "events_per_second": events_total / seconds, "epochs_run": epoch,
                 "best_epoch": best[1] if best[2] is not None else epoch,
                 "validation_ndcg_at_10": best[0][0] if best[2] is not None else None}
+
+
+def _contexts_of(windows, batch) -> tuple:
+    """(input, target) context codes of a batch of windows, or (None, None)."""
+    if windows.input_context is None:
+        return None, None
+    return windows.input_context[batch], windows.target_context[batch]

@@ -25,6 +25,10 @@ class HeldOutEvents:
     histories: torch.Tensor   # [N, T] item rows, right-padded with -1 (latest T before)
     targets: torch.Tensor     # [N] the held-out item rows
     seen: list[np.ndarray]    # each user's earlier item rows (excluded from the ranking)
+    # context codes (context.py) of the history events [N, T, fields] and of the held-out
+    # event [N, fields]: a context model is chosen on what it serves, the request's context
+    history_contexts: torch.Tensor | None = None
+    target_contexts: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -41,9 +45,13 @@ class HeldOutEvents:
                 histories = self.histories[start:start + block]
                 valid = histories >= 0
                 x = z[histories.clamp_min(0)] * valid[..., None]
-                states = network.sequence(x)
+                contexts = None if self.history_contexts is None else \
+                    self.history_contexts[start:start + block]
+                states = network.sequence(network.step_inputs(x, contexts))
                 last = valid.sum(1) - 1
                 state = states[torch.arange(len(histories)), last]
+                if self.target_contexts is not None:
+                    state = network.conditioned(state, self.target_contexts[start:start + block])
                 scores = state @ z.T + bias
                 for offset, seen in enumerate(self.seen[start:start + block]):
                     scores[offset, torch.from_numpy(seen)] = float("-inf")
@@ -59,7 +67,8 @@ class HeldOutEvents:
 
 
 def hold_out_latest_events(user_codes: np.ndarray, rows: np.ndarray, stamps: np.ndarray,
-                           max_users: int, length: int, seed: int
+                           max_users: int, length: int, seed: int,
+                           contexts: np.ndarray | None = None
                            ) -> tuple[np.ndarray, HeldOutEvents | None]:
     """(boolean per event: kept for training, the held-out events). Nothing is held out
     (all True, None) when max_users is 0 or fewer than MIN_USERS users qualify."""
@@ -79,10 +88,16 @@ def hold_out_latest_events(user_codes: np.ndarray, rows: np.ndarray, stamps: np.
     keep[order[last]] = False
     histories = np.full((len(chosen), length), -1, dtype=np.int64)
     seen = []
+    history_contexts = None if contexts is None else \
+        np.zeros((len(chosen), length, contexts.shape[1]), dtype=np.int64)
     for row, (start, end) in enumerate(zip(starts[chosen], last)):
         earlier = rows[order[start:end]]
         recent = earlier[-length:]
         histories[row, :len(recent)] = recent
         seen.append(np.unique(earlier))
-    return keep, HeldOutEvents(torch.from_numpy(histories),
-                               torch.from_numpy(rows[order[last]]), seen)
+        if history_contexts is not None:
+            history_contexts[row, :len(recent)] = contexts[order[start:end]][-length:]
+    return keep, HeldOutEvents(
+        torch.from_numpy(histories), torch.from_numpy(rows[order[last]]), seen,
+        None if contexts is None else torch.from_numpy(history_contexts),
+        None if contexts is None else torch.from_numpy(contexts[order[last]]))
