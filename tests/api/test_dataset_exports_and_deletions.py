@@ -5,6 +5,8 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError
 
+from chalicelib.models.data import TrainingData
+from chalicelib.training.evaluation import metrics_split
 from tests.api.builders import (ROLE, build_group, code, csv_bytes, export, failed_deletion,
                                 train)
 from tests.conftest import wait_for
@@ -64,8 +66,15 @@ def test_data_deletion_then_training(personalize, s3, runtime, setup):
     assert "u2" in {r["USER_ID"] for r in remaining}
     listed = personalize.list_data_deletion_jobs(datasetGroupArn=group)["dataDeletionJobs"]
     assert [j["dataDeletionJobArn"] for j in listed] == [arn]
-    # A model trained now counts only what is left: popularity scores are count / max.
-    counts = Counter(r["ITEM_ID"] for r in remaining)
+    # A model trained now counts only what is left: popularity scores are count / max,
+    # over the users the version trains on (the metrics' test users, AWS's 10%, leave the
+    # training set: the same seeded split, recomputed here from what is left).
+    left = TrainingData.from_interactions([r["USER_ID"] for r in remaining],
+                                          [r["ITEM_ID"] for r in remaining],
+                                          [float(r["TIMESTAMP"]) for r in remaining])
+    trained_on = metrics_split("USER_PERSONALIZATION", left).train.interactions
+    counts = Counter(trained_on.columns["ITEM_ID"].tolist())
+    assert sum(counts.values()) < len(remaining)  # the test users' events are not counted
     _, version = train(personalize, group, "after-deletion", "aws-popularity-count")
     campaign = personalize.create_campaign(name="after-deletion",
                                            solutionVersionArn=version)["campaignArn"]
