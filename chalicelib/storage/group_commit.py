@@ -72,7 +72,8 @@ class GroupCommit:
                     break
             try:
                 self._commit(db, batch)
-            except BaseException as error:  # the writer must outlive any write: callers wait
+            except BaseException as error:  # BEGIN or COMMIT failed, or a write broke the
+                # transaction: none of the batch is stored, and the writer must go on
                 for write in batch:
                     write.error = write.error or error
                 if db.in_transaction:
@@ -82,12 +83,7 @@ class GroupCommit:
 
     @staticmethod
     def _commit(db: sqlite3.Connection, batch: list[_Write]) -> None:
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            for write in batch:
-                write.error = error
-            return
+        db.execute("BEGIN IMMEDIATE")
         for write in batch:
             db.execute("SAVEPOINT one_write")
             try:
@@ -97,11 +93,4 @@ class GroupCommit:
                 db.execute("ROLLBACK TO one_write")
                 db.execute("RELEASE one_write")
                 write.error = error
-        try:
-            db.execute("COMMIT")
-        except sqlite3.Error as error:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            for write in batch:
-                write.error = write.error or error
-                write.result = None
+        db.execute("COMMIT")
