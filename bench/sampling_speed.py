@@ -8,11 +8,19 @@ losses; the full softmax at 1M items is timed on a handful of steps (each scores
 for every event). Results: bench/results/sampling_speed.json
 
     .venv/bin/python bench/sampling_speed.py [--vocabularies 10000,100000,1000000]
-        [--sequence-models gru transformer] [--sampled-only]
+        [--sequence-models gru transformer] [--sampled-only] [--optimizers adam rowwise]
+
+The item tables' optimiser is SparseAdam, or row-wise Adagrad where Adam's two dense moments
+would pass ADAM_STATE_LIMIT_BYTES (10M items: 12 GB): the second table prints each run's
+tables, optimiser state and peak RSS. At 10M items, one vocabulary per run
+(`--vocabularies 10000000 --sampled-only`) keeps the peak to that size's own.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
+import resource
 import json
 import sys
 from pathlib import Path
@@ -26,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 from chalicelib.models.user_personalization import (  # noqa: E402
     TrainingSettings, Trainer, WindowBuilder)
 from chalicelib.models.user_personalization.network import build_network  # noqa: E402
+from chalicelib.models.row_adagrad import (  # noqa: E402
+    ADAM_STATE_LIMIT_BYTES, RowWiseAdagrad, adam_state_bytes)
+from serving_setup import CpuSteal, print_table  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "sampling_speed.json"
 
@@ -40,8 +51,13 @@ def zipf_sequences(vocabulary: int, users: int, length: int, seed: int):
     return user_codes, items.astype(np.int64), stamps, np.bincount(items, minlength=vocabulary)
 
 
+def state_bytes(optimizer) -> int:
+    return sum(t.numel() * t.element_size() for state in optimizer.state.values()
+               for t in state.values() if torch.is_tensor(t))
+
+
 def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, seed: int = 0,
-            sequence_model: str = "gru"):
+            sequence_model: str = "gru", optimizer: str = "auto"):
     settings = TrainingSettings.parse({"hidden_dimension": str(dim), "batch_size": str(batch),
                                "softmax": softmax, "epochs": "1000", "max_steps": str(steps),
                                "log_every_steps": "1000000", "id_dropout": "0",
@@ -56,6 +72,10 @@ def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, see
     network = build_network(settings, vocabulary, 1)
     trainer = Trainer(network, features, counts.astype(np.float64), settings, seed,
                       lambda _: None)
+    if optimizer != "auto":   # the trainer picks by memory; a comparison forces one
+        tables = network.sparse_parameters()
+        trainer.sparse_optimizer = RowWiseAdagrad(tables, lr=settings.learning_rate) \
+            if optimizer == "rowwise" else torch.optim.SparseAdam(tables, lr=settings.learning_rate)
     trainer.step(windows.inputs[:batch], windows.targets[:batch], windows.weights[:batch],
                  windows.hard_negatives[:batch])  # warm-up: allocator, first-call overheads
     summary = trainer.fit(builder)
@@ -64,7 +84,13 @@ def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, see
             "events_per_step": batch * settings.bptt,
             "negatives": None if trainer.full_softmax else trainer.num_negatives,
             "seconds": round(summary["seconds"], 3),
-            "events_per_second": round(summary["events_per_second"], 1)}
+            "events_per_second": round(summary["events_per_second"], 1),
+            "optimizer": type(trainer.sparse_optimizer).__name__,
+            "table_mb": round(sum(p.numel() * p.element_size()
+                                  for p in network.sparse_parameters()) / 2 ** 20, 1),
+            "optimizer_state_mb": round(state_bytes(trainer.sparse_optimizer) / 2 ** 20, 1),
+            "adam_state_mb": round(adam_state_bytes(network.sparse_parameters()) / 2 ** 20, 1),
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def main() -> None:
@@ -77,17 +103,35 @@ def main() -> None:
                         choices=["gru", "transformer"])
     parser.add_argument("--sampled-only", action="store_true",
                         help="skip the full-softmax rows (they take the longest)")
+    parser.add_argument("--optimizers", nargs="+", default=["auto"],
+                        choices=["auto", "adam", "rowwise"],
+                        help="the item tables' optimiser: auto = the trainer's choice "
+                             "(SparseAdam, row-wise Adagrad where Adam's state is over "
+                             "ADAM_STATE_LIMIT_BYTES); adam is skipped where it is over")
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
     full_steps = {10_000: 60, 100_000: 12, 1_000_000: 3}
-    rows = []
+    rows, memory = [], []
     for vocabulary in map(int, args.vocabularies.split(",")):
         row = {"vocabulary": vocabulary}
-        for model in args.sequence_models:
-            sampled = measure(vocabulary, "sampled", args.sampled_steps, args.batch, args.dim,
-                              sequence_model=model)
-            row["sampled" if model == "gru" else f"sampled_{model}"] = sampled
-            print(f"{vocabulary:>9} items  {model:<11} sampled "
+        adam_mb = 2 * 4 * vocabulary * (args.dim + 1) / 2 ** 20
+        for model, optimizer in itertools.product(args.sequence_models, args.optimizers):
+            if optimizer == "adam" and adam_mb * 2 ** 20 > ADAM_STATE_LIMIT_BYTES:
+                print(f"{vocabulary:>9} items  {model:<11} adam: state {adam_mb:.0f} MB "
+                      "over the limit, skipped", flush=True)
+                continue
+            with CpuSteal() as steal:
+                sampled = measure(vocabulary, "sampled", args.sampled_steps, args.batch,
+                                  args.dim, sequence_model=model, optimizer=optimizer)
+            sampled.update(cpu_steal_percent=steal.percent, load_average=os.getloadavg()[0])
+            key = "sampled" if model == "gru" else f"sampled_{model}"
+            row[key if optimizer == "auto" else f"{key}_{optimizer}"] = sampled
+            memory.append([vocabulary, model, sampled["optimizer"],
+                           sampled["events_per_second"], sampled["table_mb"],
+                           sampled["optimizer_state_mb"], sampled["adam_state_mb"],
+                           sampled["max_rss_mb"], f"{steal.percent or 0:.0f}",
+                           f"{sampled['load_average']:.2f}"])
+            print(f"{vocabulary:>9} items  {model:<11} sampled {sampled['optimizer']:<14}"
                   f"{sampled['events_per_second']:>10.0f} ev/s ({sampled['negatives']} negatives)",
                   flush=True)
         if not args.sampled_only and "sampled" in row:
@@ -104,7 +148,11 @@ def main() -> None:
     print(" | ".join(["items"] + [f"{c} ev/s" for c in columns]))
     for row in rows:
         print(" | ".join([str(row["vocabulary"])] + [f"{row[c]['events_per_second']:.0f}"
-                                                      for c in columns]))
+                                                      if c in row else "-" for c in columns]))
+    print()
+    print_table(["items", "model", "item-table optimiser", "events/s", "tables MB",
+                 "optimiser state MB", "Adam state would be MB", "max RSS MB", "CPU steal %",
+                 "load avg"], memory)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"batch_sequences": args.batch, "hidden_dimension": args.dim,

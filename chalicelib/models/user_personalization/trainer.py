@@ -12,6 +12,7 @@ from torch import nn
 from chalicelib import task_log
 from chalicelib.models.training_history import report_epoch
 from chalicelib.models.base import Log
+from chalicelib.models.row_adagrad import sparse_optimizer
 from chalicelib.models.user_personalization.context import drop_contexts
 from chalicelib.models.user_personalization.network import ItemVectorNetwork
 from chalicelib.models.user_personalization.sequences import WindowBuilder
@@ -39,8 +40,9 @@ class Trainer:
         # ID dropout only makes sense when there is metadata to fall back on
         self.id_dropout = settings.id_dropout if bool((features[:, 0] > 0).any()) else 0.0
         self.numpy_generator = np.random.default_rng(seed)
-        self.sparse_optimizer = torch.optim.SparseAdam(network.sparse_parameters(),
-                                                       lr=settings.learning_rate)
+        # SparseAdam, or row-wise Adagrad where Adam's state would not fit (10M items)
+        self.sparse_optimizer = sparse_optimizer(network.sparse_parameters(),
+                                                 settings.learning_rate)
         self.dense_optimizer = torch.optim.Adam(network.dense_parameters(),
                                                 lr=settings.learning_rate)
 
