@@ -35,7 +35,7 @@ def request_body(deployed: dict, rng: random.Random, with_filter: bool) -> dict:
 
 def sequential(url: str, deployed: dict, with_filter: bool, count: int,
                warmup_s: float) -> dict:
-    client = SignedClient(url, "personalize-runtime")
+    client = SignedClient(url, "personalize")   # personalize-runtime signs as personalize
     rng = random.Random(7)
     started = time.perf_counter()
     status, reply = client.post("/recommendations", request_body(deployed, rng, with_filter))
@@ -66,7 +66,7 @@ def concurrent(url: str, deployed: dict, with_filter: bool, threads: int,
     stop = time.perf_counter() + seconds
 
     def worker(n: int):
-        client = SignedClient(url, "personalize-runtime")
+        client = SignedClient(url, "personalize")   # personalize-runtime signs as personalize
         rng = random.Random(n)
         while time.perf_counter() < stop:
             status, _ = client.post("/recommendations", request_body(deployed, rng, with_filter))

@@ -173,7 +173,7 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
     from chalicelib.config import Settings
     from chalicelib.records import kinds
     from chalicelib.models.data import Table, TrainingData
-    from chalicelib.deployment import write_deployment
+    from chalicelib.deployment import user_histories, write_deployment
     from chalicelib.models import get_recipe
 
     tag = tag or f"b{n_items}-{uuid.uuid4().hex[:6]}"
@@ -226,7 +226,8 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
          "performHPO": False, "performAutoML": False, "solutionConfig": {},
          "_eventSeq": backend.events.last_seq(group)},
         status="ACTIVE", arn_name=f"{solution.rsplit('/', 1)[-1]}/v1")
-    write_deployment(backend.artifacts.model_dir(version["solutionVersionArn"]), model, data)
+    write_deployment(backend.artifacts.model_dir(version["solutionVersionArn"]), model,
+                     user_histories(data), data)
 
     campaign = personalize.create_campaign(
         name=f"{tag}-campaign", solutionVersionArn=version["solutionVersionArn"],
