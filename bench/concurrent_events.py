@@ -29,7 +29,7 @@ from tests.conftest import wait_for
 
 
 def client(url: str, tracking_id: str, number: int, seconds: float, batch: int, queue) -> None:
-    events = SignedClient(url, "personalize-events")
+    events = SignedClient(url, "personalize")   # botocore signs personalize-events as "personalize"
     acknowledged, errors, requests, latencies = 0, 0, 0, []
     stop = time.perf_counter() + seconds
     while time.perf_counter() < stop:

@@ -34,8 +34,8 @@ def main() -> None:
     try:
         deployed = deployment(endpoint, args.items, args.data_dir)
         tracking_id = tracker(endpoint, deployed["group"], f"e2e-{time.time_ns()}")
-        runtime = SignedClient(endpoint.url, "personalize-runtime")
-        events = SignedClient(endpoint.url, "personalize-events")
+        runtime = SignedClient(endpoint.url, "personalize")   # botocore signs runtime and events as "personalize"
+        events = SignedClient(endpoint.url, "personalize")
         rng = random.Random(3)
         warm_until = time.perf_counter() + args.warmup_seconds
         while time.perf_counter() < warm_until:
