@@ -18,6 +18,16 @@ def restart(endpoint: Endpoint, env: dict | None = None) -> Endpoint:
     return Endpoint(endpoint.data_dir, env or _own_env(endpoint)).start()
 
 
+def keyed_endpoint(data_dir: Path, keys: str):
+    """A started endpoint that verifies SigV4 against `keys` (PERSONALIZE_ACCESS_KEYS:
+    KEY:SECRET:ACCOUNT,...), stopped when the generator ends: a module fixture's body."""
+    endpoint = Endpoint(data_dir, {"PERSONALIZE_ACCESS_KEYS": keys}).start()
+    try:
+        yield endpoint
+    finally:
+        endpoint.stop()
+
+
 def _own_env(endpoint: Endpoint) -> dict:
     return {k: v for k, v in endpoint.env.items() if k.startswith("PERSONALIZE_")}
 

@@ -8,8 +8,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.api.builders import code
-from tests.conftest import Endpoint, wait_for
-from tests.reliability.flows import event_tracker
+from tests.conftest import wait_for
+from tests.reliability.flows import event_tracker, keyed_endpoint
 from tests.reliability.http import call
 
 SECRETS = {"AKID1": "secret-one", "AKID2": "secret-two"}
@@ -25,10 +25,7 @@ REQUESTS = [("personalize", "ListDatasetGroups", {}),
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    endpoint = Endpoint(tmp_path_factory.mktemp("access"),
-                        {"PERSONALIZE_ACCESS_KEYS": KEYS}).start()
-    yield endpoint
-    endpoint.stop()
+    yield from keyed_endpoint(tmp_path_factory.mktemp("access"), KEYS)
 
 
 def client(server, service, key, region="us-east-1"):

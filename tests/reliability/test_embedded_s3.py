@@ -11,7 +11,8 @@ from botocore.exceptions import ClientError
 
 from tests.api.builders import code
 from tests.conftest import Endpoint, wait_for
-from tests.reliability.flows import big_interactions, interactions_import, poll, restart
+from tests.reliability.flows import (big_interactions, interactions_import, keyed_endpoint, poll,
+                                     restart)
 
 KEYS = "AKIDONE:one-secret:111111111111,AKIDTWO:two-secret:222222222222"
 SECRETS = {"AKIDONE": "one-secret", "AKIDTWO": "two-secret"}
@@ -25,10 +26,7 @@ def client(endpoint, service, key):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    endpoint = Endpoint(tmp_path_factory.mktemp("s3-owners"),
-                        {"PERSONALIZE_ACCESS_KEYS": KEYS}).start()
-    yield endpoint
-    endpoint.stop()
+    yield from keyed_endpoint(tmp_path_factory.mktemp("s3-owners"), KEYS)
 
 
 def status_of(error: ClientError) -> int:

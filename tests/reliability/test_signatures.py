@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.builders import code
 from tests.conftest import Endpoint
+from tests.reliability.flows import keyed_endpoint
 from tests.reliability.signing import personalize_headers, send, signed_headers
 
 SECRETS = {"AKIDONE": ("one-secret", "111111111111"), "AKIDTWO": ("two-secret", "222222222222")}
@@ -28,10 +29,7 @@ def now() -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    endpoint = Endpoint(tmp_path_factory.mktemp("signatures"),
-                        {"PERSONALIZE_ACCESS_KEYS": KEYS}).start()
-    yield endpoint
-    endpoint.stop()
+    yield from keyed_endpoint(tmp_path_factory.mktemp("signatures"), KEYS)
 
 
 def client(server, service, key="AKIDONE", secret=None, region="us-east-1", **config):
