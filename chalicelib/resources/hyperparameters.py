@@ -112,6 +112,8 @@ KNOBS = {
     "log_every_steps": integer(1, 10**9, tunable=False),
     "neighbours": integer(1, 10_000),
     "early_stopping_patience": integer(0, 1000),
+    "early_stopping_metric": Rule("categorical", values=("cross-entropy", "ndcg@10"),
+                                  tunable=False),
     "validation_users": integer(0, 10**7),
     "num_blocks": integer(1, 24),
     "num_heads": integer(1, 64),

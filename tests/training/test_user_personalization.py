@@ -15,6 +15,7 @@ from chalicelib.models.item_features import (ENCODER_ENV, HASH_BUCKETS, FeatureS
                                              fit_feature_spec, item_feature_matrix,
                                              nearest_neighbours)
 from chalicelib.models import get_recipe, load_model, save_model
+from chalicelib.models.user_personalization import TrainingSettings
 
 NOW = 1_700_000_000.0
 DAY = 86400.0
@@ -340,3 +341,31 @@ def test_shifted_windows_predict_every_next_event_once_from_other_boundaries():
     for windows in (plain, shifted):
         present = windows.inputs >= 0
         assert bool((present[:, 1:] <= present[:, :-1]).all())
+
+
+def _validation_log(recipe, metric: str) -> tuple[int, list[tuple[float, float]]]:
+    """(kept epoch, per epoch (validation NDCG@10, cross-entropy)) of a run that early
+    stopping cannot end before its 6 epochs."""
+    logs = []
+    recipe.train(sequential_data(), {**FAST, "epochs": "6", "early_stopping_patience": "6",
+                                     "early_stopping_metric": metric}, seed=3,
+                 log=logs.append)
+    scores = [(float(line.split("validation ndcg@10 ")[1].split(",")[0]),
+               float(line.split("validation cross-entropy ")[1]))
+              for line in logs if line.startswith("epoch ")]
+    kept = [line for line in logs if line.startswith("early stopping: kept epoch")]
+    assert len(scores) == 6 and len(kept) == 1
+    return int(kept[0].split()[4]), scores
+
+
+@pytest.mark.parametrize("metric", ["cross-entropy", "ndcg@10"])
+def test_early_stopping_keeps_the_epoch_its_metric_chooses(recipe, metric):
+    kept, scores = _validation_log(recipe, metric)
+    key = (lambda s: (-s[1], s[0])) if metric == "cross-entropy" else (lambda s: (s[0], -s[1]))
+    assert kept == 1 + max(range(len(scores)), key=lambda k: key(scores[k]))
+
+
+def test_the_default_stopping_metric_is_cross_entropy():
+    assert TrainingSettings.parse({}).early_stopping_metric == "cross-entropy"
+    with pytest.raises(ValueError, match="early_stopping_metric"):
+        TrainingSettings.parse({"early_stopping_metric": "recall"})

@@ -3,6 +3,7 @@ epochs chosen on held-out events (validation.py) when there are any."""
 from __future__ import annotations
 
 import copy
+import math
 import time
 
 import numpy as np
@@ -104,12 +105,15 @@ class Trainer:
             held_out: HeldOutEvents | None = None) -> dict[str, float]:
         """Epoch 1 cuts every user's events from their first one; later epochs shift each
         user's window boundaries at random (settings.shift_windows). With held-out events,
-        NDCG@10 on them after every epoch picks the epoch: training stops after
+        their score after every epoch (settings.early_stopping_metric: cross-entropy or
+        NDCG@10, the other one breaking ties) picks the epoch: training stops after
         `early_stopping_patience` epochs without a better one and keeps the best."""
         settings, network = self.settings, self.network
         patience = settings.early_stopping_patience if held_out is not None else 0
         steps, events_total, started = 0, 0, time.perf_counter()
-        best = ((-1.0, 0.0), 0, None)  # ((NDCG@10, -cross-entropy), epoch, network state)
+        # ((the stopping metric, the other one), epoch, network state, validation), higher
+        # score is better
+        best = ((-math.inf, -math.inf), 0, None, None)
         mode = "full softmax" if self.full_softmax else \
             f"sampled softmax ({self.num_negatives} negatives)"
         windows = builder.windows()
@@ -145,9 +149,10 @@ class Trainer:
                 network.eval()
                 ndcg, cross_entropy = held_out.score(network, self.features)
                 validation = {"ndcg@10": ndcg, "cross-entropy": cross_entropy}
-                score = (ndcg, -cross_entropy)
+                score = (ndcg, -cross_entropy) if settings.early_stopping_metric == "ndcg@10" \
+                    else (-cross_entropy, ndcg)
                 if score > best[0]:
-                    best = (score, epoch, copy.deepcopy(network.state_dict()))
+                    best = (score, epoch, copy.deepcopy(network.state_dict()), validation)
                 stop = stop or epoch - best[1] >= patience
             report_epoch(self.log, epoch, settings.epochs,
                          epoch_loss / max(epoch_events, 1), epoch_events,
@@ -157,13 +162,14 @@ class Trainer:
         if best[2] is not None:
             network.load_state_dict(best[2])
             self.log(f"early stopping: kept epoch {best[1]} of {epoch} "
-                     f"(validation NDCG@10 {best[0][0]:.4f})")
+                     f"(validation NDCG@10 {best[3]['ndcg@10']:.4f}, "
+                     f"cross-entropy {best[3]['cross-entropy']:.4f})")
         network.eval()
         seconds = max(time.perf_counter() - started, 1e-9)
         return {"steps": steps, "events": events_total, "seconds": seconds,
                 "events_per_second": events_total / seconds, "epochs_run": epoch,
                 "best_epoch": best[1] if best[2] is not None else epoch,
-                "validation_ndcg_at_10": best[0][0] if best[2] is not None else None}
+                "validation_ndcg_at_10": best[3]["ndcg@10"] if best[2] is not None else None}
 
 
 def _contexts_of(windows, batch) -> tuple:

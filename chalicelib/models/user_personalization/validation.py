@@ -4,8 +4,8 @@ AWS trains without a user in the loop, so the recipe chooses its own epochs: the
 event of up to `validation_users` users (those with at least MIN_EVENTS events) is held out
 of training, and after every epoch the model ranks the whole catalogue for each of them
 from their earlier events (their own earlier items excluded, as serving excludes them):
-NDCG@10 of the held-out item, ties (tiny data saturates at 1.0 early) broken by the
-held-out items' cross-entropy. The latest event, not a random one: serving always predicts
+the held-out items' cross-entropy and NDCG@10 (settings.early_stopping_metric says which
+one decides; the other breaks ties: tiny data saturates NDCG at 1.0 early). The latest event, not a random one: serving always predicts
 the next event from everything before it.
 """
 from __future__ import annotations
