@@ -197,6 +197,20 @@ def item_feature_matrix(spec: FeatureSpec, items: Table | None,
     return matrix
 
 
+def distinct_rows(matrix: np.ndarray, rows: np.ndarray,
+                  chunk: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
+    """(one row of each distinct value among matrix[rows], the index of each row's value in
+    it). Rows are keyed by two random projections in float64, computed a block at a time
+    (no copy of matrix[rows]): rows that differ get different keys except with probability
+    zero for continuous random projections."""
+    projection = np.random.default_rng(0).standard_normal((matrix.shape[1], 2))
+    keys = np.empty((len(rows), 2))
+    for start in range(0, len(rows), chunk):
+        keys[start:start + chunk] = matrix[rows[start:start + chunk]] @ projection
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return rows[first], inverse.reshape(-1)
+
+
 def nearest_neighbours(features: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     """Indices [len(queries), k] of the k rows of `features` most cosine-similar to each
     query (used to initialise new items' ID embeddings from their metadata neighbours)."""

@@ -13,7 +13,8 @@ from chalicelib import task_log
 from chalicelib.models.data import TrainingData
 from chalicelib.models.exploration import compute_item_statistics
 from chalicelib.models.item_features import (fit_feature_spec,
-                                               item_feature_matrix, nearest_neighbours)
+                                               distinct_rows, item_feature_matrix,
+                                               nearest_neighbours)
 from chalicelib.models.objective import parse_objective
 from chalicelib.models.base import Log, Model, Recipe, _quiet
 from chalicelib.models.base import known_item_ids
@@ -32,31 +33,42 @@ from chalicelib.models.user_personalization.trainer import Trainer
 from chalicelib.models.user_personalization.validation import hold_out_latest_events
 
 NEIGHBOURS = 10  # metadata neighbours averaged to initialise a new item's ID embedding
+CHUNK = 1 << 20  # cold rows written per block
 
 
 def initialise_cold_rows(network: ItemVectorNetwork, features: torch.Tensor,
                          warm: np.ndarray, cold: np.ndarray, popularity: np.ndarray) -> None:
     """ID embedding and bias of cold items = mean over their NEIGHBOURS nearest warm items
-    in metadata space (the most popular warm items when there is no metadata to compare)."""
+    in metadata space (the most popular warm items when there is no metadata to compare).
+    Cold items with equal metadata rows get equal values, so the neighbours and their mean
+    are computed once per distinct row (a synthetic 10M-item catalogue of one categorical
+    field has eight) and written a block at a time: per item, the [items, NEIGHBOURS, d]
+    gather would be 60 GB at 10M items."""
     if len(cold) == 0 or len(warm) == 0:
         return
     feats = features.numpy()
+    count = min(NEIGHBOURS, len(warm))
+    popular = warm[np.argsort(-popularity[warm], kind="stable")[:count]]
     has_metadata = feats[cold, 0] > 0
-    neighbours = np.empty((len(cold), min(NEIGHBOURS, len(warm))), dtype=np.int64)
-    popular = warm[np.argsort(-popularity[warm], kind="stable")[:neighbours.shape[1]]]
-    neighbours[:] = popular
-    if has_metadata.any() and (feats[warm, 0] > 0).any():
-        described = warm[feats[warm, 0] > 0]
-        near = nearest_neighbours(feats[described], feats[cold[has_metadata]],
-                                  neighbours.shape[1])
-        if near.shape[1] == neighbours.shape[1]:
-            neighbours[has_metadata] = described[near]
+    neighbour_sets = [popular]                  # set 0: cold items without metadata
+    set_of = np.zeros(len(cold), dtype=np.int64)
+    described = warm[feats[warm, 0] > 0]
+    if has_metadata.any() and len(described):
+        representatives, inverse = distinct_rows(feats, cold[has_metadata])
+        near = nearest_neighbours(feats[described], feats[representatives], count)
+        if near.shape[1] == count:
+            neighbour_sets += list(described[near])
+            set_of[has_metadata] = 1 + inverse
     with torch.no_grad():
         embedding = network.item_embedding.weight
         bias = network.item_bias.weight
-        index = torch.from_numpy(neighbours)
-        embedding[torch.from_numpy(cold)] = embedding[index].mean(1)
-        bias[torch.from_numpy(cold)] = bias[index].mean(1)
+        sets = torch.from_numpy(np.stack(neighbour_sets))
+        means, bias_means = embedding[sets].mean(1), bias[sets].mean(1)
+        for start in range(0, len(cold), CHUNK):
+            rows = torch.from_numpy(cold[start:start + CHUNK])
+            which = torch.from_numpy(set_of[start:start + CHUNK])
+            embedding[rows] = means[which]
+            bias[rows] = bias_means[which]
 
 
 class UserPersonalizationRecipe(Recipe):

@@ -171,8 +171,7 @@ class Scorer:
         """The retrieval index, built now if need be (seconds at a million items)."""
         with self._build_lock:
             if self._index is None:
-                vectors = torch.cat([self.z, self.bias[:, None]], dim=1)
-                index = InnerProductIndex(vectors)
+                index = InnerProductIndex(self.z, bias=self.bias)   # [z_i, b_i], no copy
                 self._leaf_log_popularity = index.leaf_means(self._log_popularity_np)
                 if self._boost_np is not None:
                     self._leaf_boost = index.leaf_means(self._boost_np)
