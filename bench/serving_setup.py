@@ -1,12 +1,12 @@
 """Shared by the serving benchmarks: a real endpoint process, SigV4-signed requests, and a
 deployed campaign on synthetic data.
 
-Setup is honest but fast: the schemas, dataset group, datasets, filter, event tracker,
-solution and campaign go through the API (boto3 against the endpoint); the model is trained
-in this process with the recipe's own train() on synthetic interactions and registered as
-an ACTIVE solution version (what the training task would write); the Items metadata is
-written with the event store's upsert (exactly the rows PutItems stores) because a million
-PutItems calls of ten items would only measure setup.
+Setup is honest but fast: the schemas, dataset group, datasets, Items import (a CSV in the
+endpoint's S3 and CreateDatasetImportJob), filter, event tracker, solution and campaign go
+through the API (boto3 against the endpoint); the model is trained in a child process with
+the recipe's own train() on synthetic interactions (one epoch) and registered as an ACTIVE
+solution version (what the training task would write), because training on 50k synthetic
+interactions through CreateSolutionVersion would only measure setup.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from tests.conftest import Endpoint, wait_for  # noqa: E402  (the same server th
 
 RESULTS = ROOT / "bench" / "results"
 RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
+ROLE = "arn:aws:iam::000000000000:role/PersonalizeRole"
 GENRES = ["comedy", "drama", "action", "horror", "documentary", "family", "scifi", "romance"]
 
 ITEMS_SCHEMA = {"type": "record", "name": "Items", "namespace":
@@ -166,15 +167,45 @@ def synthetic_interactions(n_items: int, n_users: int, n_interactions: int, seed
     return ([f"u{u}" for u in users], [f"i{i}" for i in items], timestamps)
 
 
+def synthetic_items(n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """(item ids, a genre each), the same on every call."""
+    genre_of = np.random.default_rng(1).integers(0, len(GENRES), n_items)
+    return (np.array([f"i{i}" for i in range(n_items)], dtype=object),
+            np.array(GENRES, dtype=object)[genre_of])
+
+
+def import_items(endpoint: Endpoint, dataset_arn: str, n_items: int, tag: str) -> None:
+    """The Items rows as a user of a large catalogue loads them: a CSV uploaded to S3 (the
+    endpoint's own) and a dataset import job."""
+    s3, personalize = endpoint.client("s3"), endpoint.client("personalize")
+    path = Path(tempfile.mkdtemp(prefix="bench-items-")) / "items.csv"
+    ids, genres = synthetic_items(n_items)
+    with open(path, "w") as out:
+        out.write("ITEM_ID,GENRE\n")
+        for start in range(0, n_items, 1_000_000):
+            out.writelines(f"{i},{g}\n" for i, g in zip(ids[start:start + 1_000_000],
+                                                      genres[start:start + 1_000_000]))
+    bucket = f"{tag}-items".lower()
+    s3.create_bucket(Bucket=bucket)
+    s3.upload_file(str(path), bucket, "items.csv")
+    path.unlink()
+    job = personalize.create_dataset_import_job(
+        jobName=f"{tag}-items", datasetArn=dataset_arn, roleArn=ROLE,
+        dataSource={"dataLocation": f"s3://{bucket}/items.csv"})["datasetImportJobArn"]
+    status = wait_for(lambda: personalize.describe_dataset_import_job(
+        datasetImportJobArn=job), ["datasetImportJob", "status"], timeout=1800)
+    assert status == "ACTIVE", personalize.describe_dataset_import_job(datasetImportJobArn=job)
+
+
 def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
            n_interactions: int = 50_000, epochs: str = "1", tag: str | None = None) -> dict:
-    """Everything a GetRecommendations needs; returns the ARNs and timings."""
+    """Everything a GetRecommendations needs; returns the ARNs and timings. The Items rows
+    and the model are written by a child process (build_model_and_items): at 10M items
+    training holds E, F and z (17 GB), which must be gone before the server loads the model
+    on the same machine."""
     from chalicelib.backend import build_backend
     from chalicelib.config import Settings
     from chalicelib.records import kinds
-    from chalicelib.models.data import Table, TrainingData
-    from chalicelib.deployment import user_histories, write_deployment
-    from chalicelib.models import get_recipe
 
     tag = tag or f"b{n_items}-{uuid.uuid4().hex[:6]}"
     personalize = endpoint.client("personalize")
@@ -191,33 +222,12 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
                                          datasetType=dataset_type)["datasetArn"]
         wait_for(lambda: personalize.describe_dataset(datasetArn=arn), ["dataset", "status"])
         datasets[dataset_type] = arn
-
-    backend = build_backend(Settings(data_dir=endpoint.data_dir))
-    rng = np.random.default_rng(1)
-    genre_of = rng.integers(0, len(GENRES), n_items)
-    item_ids = np.array([f"i{i}" for i in range(n_items)], dtype=object)
-    genres = np.array([GENRES[g] for g in genre_of], dtype=object)
-    backend.events.upsert_records(datasets["Items"], "ITEM_ID", [
-        {"ITEM_ID": item, "GENRE": genre} for item, genre in zip(item_ids, genres)])
-
-    users, items, timestamps = synthetic_interactions(n_items, n_users, n_interactions)
-    data = TrainingData.from_interactions(users, items, timestamps,
-                                          event_type=np.array(["click"] * len(users),
-                                                              dtype=object))
-    data.items = Table({"ITEM_ID": item_ids, "GENRE": genres},
-                       {"ITEM_ID": "id", "GENRE": "categorical"})
-    setup_s = time.perf_counter() - started
-    started = time.perf_counter()
-    recipe = get_recipe(RECIPE)
-    params = dict(getattr(recipe, "default_hyperparameters", {}) or {})
-    params["epochs"] = epochs
-    model = recipe.train(data, params, seed=0)
-    train_s = time.perf_counter() - started
-
+    import_items(endpoint, datasets["Items"], n_items, tag)
     solution = personalize.create_solution(name=f"{tag}-solution", datasetGroupArn=group,
                                            recipeArn=RECIPE)["solutionArn"]
     wait_for(lambda: personalize.describe_solution(solutionArn=solution),
              ["solution", "status"])
+    backend = build_backend(Settings(data_dir=endpoint.data_dir))
     prefix = ":".join(group.split(":")[:5])
     version = backend.registry.create(
         kinds.SOLUTION_VERSION, prefix, "v1",
@@ -226,8 +236,12 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
          "performHPO": False, "performAutoML": False, "solutionConfig": {},
          "_eventSeq": backend.events.last_seq(group)},
         status="ACTIVE", arn_name=f"{solution.rsplit('/', 1)[-1]}/v1")
-    write_deployment(backend.artifacts.model_dir(version["solutionVersionArn"]), model,
-                     user_histories(data), data)
+    job = {"model_dir": str(backend.artifacts.model_dir(version["solutionVersionArn"])),
+           "n_items": n_items, "n_users": n_users, "n_interactions": n_interactions,
+           "epochs": epochs}
+    built = subprocess.run([sys.executable, __file__, "--build", json.dumps(job)],
+                           check=True, capture_output=True, text=True)
+    timings = json.loads(built.stdout.strip().splitlines()[-1])
 
     campaign = personalize.create_campaign(
         name=f"{tag}-campaign", solutionVersionArn=version["solutionVersionArn"],
@@ -238,9 +252,43 @@ def deploy(endpoint: Endpoint, n_items: int, n_users: int = 2000,
         name=f"{tag}-genre", datasetGroupArn=group,
         filterExpression="EXCLUDE ItemID WHERE Items.GENRE IN ($GENRES)")["filterArn"]
     wait_for(lambda: personalize.describe_filter(filterArn=filter_arn), ["filter", "status"])
+    users, _, _ = synthetic_interactions(n_items, n_users, n_interactions)
     return {"group": group, "campaign": campaign, "filter": filter_arn,
-            "datasets": datasets, "n_items": n_items, "model_items": len(model.item_ids),
-            "users": sorted(set(users)), "setup_s": setup_s, "train_s": train_s}
+            "datasets": datasets, "n_items": n_items, "model_items": timings["model_items"],
+            "model_dir": job["model_dir"], "users": sorted(set(users)),
+            "setup_s": time.perf_counter() - started - timings["train_s"],
+            "train_s": timings["train_s"], "train_max_rss_gb": timings["max_rss_gb"]}
+
+
+def build_model_and_items(job: dict) -> dict:
+    """The child process of deploy(): the model trained with the recipe's own train() on
+    synthetic interactions and the imported Items, written as the training task writes a
+    deployment."""
+    import resource
+
+    from chalicelib.deployment import user_histories, write_deployment
+    from chalicelib.models import get_recipe
+    from chalicelib.models.data import Table, TrainingData
+
+    n_items = job["n_items"]
+    item_ids, genres = synthetic_items(n_items)
+    users, items, timestamps = synthetic_interactions(n_items, job["n_users"],
+                                                      job["n_interactions"])
+    data = TrainingData.from_interactions(users, items, timestamps,
+                                          event_type=np.array(["click"] * len(users),
+                                                              dtype=object))
+    data.items = Table({"ITEM_ID": item_ids, "GENRE": genres},
+                       {"ITEM_ID": "id", "GENRE": "categorical"})
+    started = time.perf_counter()
+    recipe = get_recipe(RECIPE)
+    params = dict(getattr(recipe, "default_hyperparameters", {}) or {})
+    # one epoch, no validation: the serving benchmarks measure serving, not the epoch
+    params.update(epochs=job["epochs"], early_stopping_patience="0")
+    model = recipe.train(data, params, seed=0)
+    train_s = time.perf_counter() - started
+    write_deployment(Path(job["model_dir"]), model, user_histories(data), data)
+    return {"train_s": train_s, "model_items": len(model.item_ids),
+            "max_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}
 
 
 def deployment(endpoint: Endpoint, n_items: int, data_dir: Path | None) -> dict:
@@ -267,3 +315,7 @@ def tracker(endpoint: Endpoint, group: str, name: str) -> str:
     wait_for(lambda: personalize.describe_event_tracker(
         eventTrackerArn=created["eventTrackerArn"]), ["eventTracker", "status"])
     return created["trackingId"]
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--build"]:
+    print(json.dumps(build_model_and_items(json.loads(sys.argv[2]))))

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 HASH_BUCKETS = 128          # per categorical column
 HASHED_TEXT_DIM = 256       # width of the bag-of-words fallback
+ROWS_PER_BLOCK = 1 << 18    # rows copied into the matrix at a time (bounded temporaries)
 MINILM = "all-MiniLM-L6-v2"
 HASHED_BOW = "hashed-bag-of-words"
 # "hashed" forces the fallback (fast tests, machines without the encoder package).
@@ -146,17 +147,24 @@ def fit_feature_spec(items: Table | None) -> FeatureSpec:
     return spec
 
 
-def _categorical_block(values: np.ndarray) -> np.ndarray:
-    block = np.zeros((len(values), HASH_BUCKETS), dtype=np.float32)
-    for row, value in enumerate(values):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            continue
-        for part in str(value).split("|"):
+def _categorical_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(one normalised multi-hot row per distinct value, each item's row in it). Columns
+    repeat a few values over many items, so each value is split and hashed once, and the
+    caller copies rows out a block at a time: at 10M items a dense per-item block and its
+    normalised copy were 10 GB beside the matrix."""
+    distinct: dict = {}
+    inverse = np.fromiter(
+        (distinct.setdefault(None if v is None or (isinstance(v, float) and np.isnan(v))
+                             else str(v), len(distinct)) for v in values),
+        dtype=np.int64, count=len(values))
+    block = np.zeros((len(distinct), HASH_BUCKETS), dtype=np.float32)
+    for value, row in distinct.items():
+        for part in ([] if value is None else value.split("|")):
             part = part.strip().lower()
             if part:
                 block[row, _stable_hash(part) % HASH_BUCKETS] = 1.0
     norms = np.linalg.norm(block, axis=1, keepdims=True)
-    return block / np.maximum(norms, 1e-9)
+    return block / np.maximum(norms, 1e-9), inverse
 
 
 def item_feature_matrix(spec: FeatureSpec, items: Table | None,
@@ -177,8 +185,10 @@ def item_feature_matrix(spec: FeatureSpec, items: Table | None,
     for name in spec.categorical:
         values = items.columns.get(name)
         if values is not None:
-            matrix[out_rows, column:column + HASH_BUCKETS] = _categorical_block(
-                np.asarray(values, dtype=object)[src_rows])
+            block, inverse = _categorical_rows(np.asarray(values, dtype=object)[src_rows])
+            for start in range(0, len(out_rows), ROWS_PER_BLOCK):
+                matrix[out_rows[start:start + ROWS_PER_BLOCK], column:column + HASH_BUCKETS] = \
+                    block[inverse[start:start + ROWS_PER_BLOCK]]
         column += HASH_BUCKETS
     for name, (mean, std) in spec.numerical.items():
         values = items.columns.get(name)
