@@ -61,10 +61,8 @@ class UserPersonalizationModel(Model):
             self._z, self._b = vectors
         else:
             with torch.no_grad():
-                rows = torch.arange(len(self.item_ids))
-                self._z = self.network.item_vectors(rows, self.features) if len(rows) else \
-                    torch.zeros(0, self.settings.hidden_dimension)
-                self._b = self.network.bias(rows) if len(rows) else torch.zeros(0)
+                self._z = self.network.all_item_vectors(self.features[:len(self.item_ids)])
+                self._b = self.network.item_bias.weight[:len(self.item_ids), 0].clone()
         self._unit_z = None
         self.scorer = Scorer(self._z, self._b, self.stats, self.network.sequence,
                              self.settings.bptt, self.network.context_in, self.boost)

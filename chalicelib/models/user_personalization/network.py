@@ -38,6 +38,17 @@ class ItemVectorNetwork(nn.Module):
             ids = ids * keep_id[:, None]
         return self.combine(torch.cat([ids, features[rows]], dim=1))
 
+    @torch.no_grad()
+    def all_item_vectors(self, features: torch.Tensor, chunk: int = 1 << 18) -> torch.Tensor:
+        """z of every item, a block of rows at a time: in one piece the gathered E and F and
+        their concatenation are temporaries of 3x the output (28 GB at 10M items)."""
+        n = len(features)
+        out = torch.empty(n, self.combine.out_features)
+        for start in range(0, n, chunk):
+            rows = torch.arange(start, min(n, start + chunk))
+            out[start:start + len(rows)] = self.item_vectors(rows, features)
+        return out
+
     def step_inputs(self, z: torch.Tensor, contexts: torch.Tensor | None) -> torch.Tensor:
         """The sequence model's input per step: the event's item vector plus its context
         (codes [..., fields]; None or code 0: no context)."""

@@ -37,9 +37,8 @@ class HeldOutEvents:
         """(mean NDCG@10, mean cross-entropy) of the held-out items, every item ranked
         (network in eval mode): higher NDCG, then lower cross-entropy, is better."""
         with torch.no_grad():
-            rows = torch.arange(len(features))
-            z, bias = network.item_vectors(rows, features), network.bias(rows)
-            block = max(1, SCORE_BLOCK // max(len(rows), 1))
+            z, bias = network.all_item_vectors(features), network.item_bias.weight[:, 0]
+            block = max(1, SCORE_BLOCK // max(len(z), 1))
             total, loss = 0.0, 0.0
             for start in range(0, len(self), block):
                 histories = self.histories[start:start + block]
