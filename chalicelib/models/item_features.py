@@ -208,7 +208,7 @@ def item_feature_matrix(spec: FeatureSpec, items: Table | None,
 
 
 def distinct_rows(matrix: np.ndarray, rows: np.ndarray,
-                  chunk: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
+                  chunk: int = ROWS_PER_BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """(one row of each distinct value among matrix[rows], the index of each row's value in
     it). Rows are keyed by two random projections in float64, computed a block at a time
     (no copy of matrix[rows]): rows that differ get different keys except with probability

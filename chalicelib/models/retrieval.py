@@ -3,7 +3,7 @@
 Scoring a million items per request reads the whole item matrix (600 MB at 149 dimensions):
 tens to hundreds of milliseconds on a CPU, whatever the code. An inverted-file index (IVF)
 scores only the items whose cluster centroid scores well against the query, a few percent
-of the catalogue, and returns the exact scores of those items.
+of the catalogue.
 
 Clusters come from a two-level k-means (about sqrt(n) leaves, about n**0.25 groups of
 leaves), so that building the index costs O(n * n**0.25) rather than O(n * sqrt(n)): about a
@@ -11,12 +11,13 @@ second at a million items. The vectors are kept sorted by leaf, so a probed leaf
 contiguous slice.
 
 That sorted copy is int8, one scale per row (`codes * scales` ~ the vectors): a quarter of
-float32's memory (1.5 GB instead of 6 GB at 10M items x 149 dimensions) and faster to scan,
-while a scan costs about the same: 16k rows of a 1M-item index take 0.56 ms as int8
-(converted to float32 a slice at a time) against 0.52 ms as float32 on this machine's CPU. The EXACT_RESCORED best-scoring probed items are rescored
-from the caller's float32 vectors (kept by reference, not copied), so the top of every list
-is exact; the rest keep scores within about 1% of |v||q|, which is all that the softmax
-normaliser needs. The item bias, when given, is a last vector component kept in float32.
+float32's memory (1.5 GB instead of 6 GB at 10M items x 149 dimensions) for about the same
+scan time (16k rows of a 1M-item index: 0.56 ms as int8, converted to float32 a slice at a
+time, against 0.52 ms as float32 on this machine's CPU). The EXACT_RESCORED best-scoring
+probed items are rescored from the caller's float32 vectors (kept by reference, not copied),
+so the top of every list is exact; the rest keep scores within about 1% of |v||q|, which is
+all that the softmax normaliser needs. The item bias, when given, is a last vector component
+kept in float32.
 
 `search` also returns, for every leaf it did not probe, an estimate of that leaf's share of
 a softmax normaliser (log size + centroid score): callers that need probabilities over the
@@ -219,11 +220,11 @@ class InnerProductIndex:
         # int8 -> float32 first, then BLAS: numpy's own int8 x float32 loop is not BLAS and
         # its speed depends on the values (16k rows: 1.8 ms for a random query, 8 ms for a
         # GRU state), the conversion plus sgemv 0.56 ms for either
-        scores = np.concatenate([(self.codes[a:b].astype(np.float32) @ vector_part)
-                                 * self.scales[a:b] for a, b in zip(starts, ends)])
-        if self.sorted_bias is not None:
-            scores += query[d] * np.concatenate([self.sorted_bias[a:b]
-                                                 for a, b in zip(starts, ends)])
+        def run_scores(a: int, b: int) -> np.ndarray:
+            out = (self.codes[a:b].astype(np.float32) @ vector_part) * self.scales[a:b]
+            return out if self.sorted_bias is None else out + query[d] * self.sorted_bias[a:b]
+
+        scores = np.concatenate([run_scores(a, b) for a, b in zip(starts, ends)])
         best = np.argpartition(-scores, EXACT_RESCORED)[:EXACT_RESCORED] \
             if len(scores) > EXACT_RESCORED else np.arange(len(scores))
         scores[best] = self.exact_scores(rows[best], query)
