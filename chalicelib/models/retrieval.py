@@ -41,6 +41,8 @@ KMEANS_SAMPLE_PER_CLUSTER = 64   # rows k-means is fitted on, per cluster (assig
                                  # every row): enough to place a centroid, cheap to iterate
 EXACT_RESCORED = 256   # probed items rescored in float32 per search: the top 25 of a list
                        # are among them by a wide margin
+CROWD_ROWS = 256       # members of one probed crowd of identical vectors returned per search
+CROWDED_BELOW = 0.8    # distinct vectors under this share of the rows: index them once each
 CHUNK = 16_384         # rows per block when the whole matrix is read: bounded extra memory,
                        # and blocks under glibc's 32 MB mmap threshold are reused from the
                        # heap instead of being mapped (and page-faulted) afresh each time
@@ -149,63 +151,110 @@ class InnerProductIndex:
         component of every vector (queries then have d + 1 components)."""
         vectors = vectors.detach().float().contiguous()
         bias = None if bias is None else bias.detach().float().contiguous()
-        rows = _Rows(vectors, bias)
-        n = len(rows)
+        n = len(vectors)
+        first, inverse = _distinct(vectors, bias)
+        # Crowds: cold items with the same metadata share one vector (at 10M synthetic items
+        # 99.5% of the catalogue is a dozen such crowds). The leaves hold each distinct
+        # vector once; a probed crowd contributes a few of its members (search's crowd_rows)
+        # and the rest of it goes to the normaliser's tail exactly. Without this, probing
+        # spent the whole budget on leaves of one crowd, all scoring the same.
+        crowded = len(first) <= CROWDED_BELOW * n
+        if crowded:
+            distinct = _Rows(vectors[torch.from_numpy(first)],
+                             None if bias is None else bias[torch.from_numpy(first)])
+        else:
+            first, inverse, distinct = np.arange(n), None, _Rows(vectors, bias)
+        m = len(distinct)
         generator = torch.Generator().manual_seed(seed)
-        target_leaves = max(1, round(math.sqrt(n)))
+        target_leaves = max(1, round(math.sqrt(m)))
         groups = max(1, round(math.sqrt(target_leaves)))
-        group_of = _assign(rows, kmeans(_sample(rows, None, groups, generator), groups,
-                                        generator))
-        leaf_of = torch.empty(n, dtype=torch.long)
+        group_of = _assign(distinct, kmeans(_sample(distinct, None, groups, generator), groups,
+                                            generator))
+        leaf_of = torch.empty(m, dtype=torch.long)
         next_leaf = 0
         for group in range(groups):
             members = (group_of == group).nonzero().squeeze(1)
             if len(members) == 0:
                 continue
-            k = max(1, round(target_leaves * len(members) / n))
-            local = _assign(rows.subset(members),
-                            kmeans(_sample(rows, members, k, generator), k, generator))
+            k = max(1, round(target_leaves * len(members) / m))
+            local = _assign(distinct.subset(members),
+                            kmeans(_sample(distinct, members, k, generator), k, generator))
             leaf_of[members] = local + next_leaf
             next_leaf += int(local.max()) + 1
         del group_of
-        leaf_of = _split_oversized(rows, leaf_of, math.ceil(n / target_leaves), generator)
-        order = torch.argsort(leaf_of, stable=True)
-        sizes = torch.bincount(leaf_of)
-        sums = torch.zeros(len(sizes), vectors.shape[1]).index_add_(0, leaf_of, vectors)
+        leaf_of = _split_oversized(distinct, leaf_of, math.ceil(m / target_leaves), generator)
+        order = torch.argsort(leaf_of, stable=True)          # position -> distinct vector
+        counts = np.ones(m, dtype=np.int64) if inverse is None else np.bincount(inverse)
+        weights = torch.from_numpy(counts.astype(np.float32))
+        self.distinct_sizes = torch.bincount(leaf_of).numpy()  # what a probe scans
+        self.sizes = np.bincount(leaf_of.numpy(), weights=counts).astype(np.int64)  # items
+        probe_sums = torch.zeros(len(self.sizes), vectors.shape[1]).index_add_(
+            0, leaf_of, distinct.vectors)
         if bias is not None:
-            sums = torch.cat([sums, torch.zeros(len(sizes)).index_add_(0, leaf_of, bias)[:, None]],
-                             1)
+            probe_sums = torch.cat([probe_sums, torch.zeros(len(self.sizes)).index_add_(
+                0, leaf_of, distinct.bias)[:, None]], 1)
+        item_sums = probe_sums if inverse is None else _weighted_sums(distinct, leaf_of,
+                                                                      weights, len(self.sizes))
         # numpy from here on: what a search touches
-        self.order = order.numpy()
-        self.codes, self.scales = _quantised(vectors, self.order)
-        self.sorted_bias = None if bias is None else bias.numpy()[self.order]
+        order = order.numpy()
+        self.order = first[order]                          # position -> a row of it
+        self.codes, self.scales = _quantised(distinct.vectors, order)
+        self.sorted_bias = None if bias is None else distinct.bias.numpy()[order]
         self.exact_vectors = vectors.numpy()
         self.exact_bias = None if bias is None else bias.numpy()
-        self.sizes = sizes.numpy()
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.distinct_sizes)]).astype(np.int64)
         self.log_sizes = np.log(self.sizes.astype(np.float32))
-        self.centroids = (sums / sizes[:, None].float()).numpy()
-        self.leaf_of = leaf_of.numpy()
+        self.centroids = (probe_sums / torch.from_numpy(self.distinct_sizes)[:, None].float()
+                          ).numpy()
+        # the tail estimate counts items, so its centroid weighs each vector by its crowd
+        self.item_centroids = (item_sums / torch.from_numpy(self.sizes)[:, None].float()
+                               ).numpy()
+        self._leaf_of_position = leaf_of.numpy()[order]
+        if inverse is None:
+            self.position_of = np.empty(n, dtype=np.int64)
+            self.position_of[self.order] = np.arange(n)
+            self.counts = self.members = self.member_offsets = None
+        else:
+            position_of_distinct = np.empty(m, dtype=np.int64)
+            position_of_distinct[order] = np.arange(m)
+            self.position_of = position_of_distinct[inverse]
+            self.counts = counts[order]
+            # rows grouped by position; stable, so each group starts with self.order's row
+            self.members = np.argsort(self.position_of, kind="stable")
+            self.member_offsets = np.concatenate([[0], np.cumsum(self.counts)])
+
+    @property
+    def leaf_of(self) -> np.ndarray:
+        """The leaf of every item row."""
+        return self._leaf_of_position[self.position_of]
 
     def leaf_means(self, values: np.ndarray) -> np.ndarray:
-        """Per-leaf mean of a per-item quantity (e.g. log popularity), for tail estimates."""
+        """Per-leaf mean of a per-item quantity (e.g. log popularity), for tail estimates;
+        with crowds, followed by each position's mean over its crowd (the tail_leaves of a
+        crowd's unreturned members are num_leaves + position)."""
         values = np.asarray(values)
-        return (np.bincount(self.leaf_of, weights=values, minlength=self.num_leaves)
-                / self.sizes).astype(values.dtype)
+        leaves = np.bincount(self.leaf_of, weights=values, minlength=self.num_leaves) \
+            / self.sizes
+        if self.counts is not None:
+            leaves = np.concatenate([leaves, np.bincount(
+                self.position_of, weights=values, minlength=len(self.order)) / self.counts])
+        return leaves.astype(values.dtype)
 
     def __len__(self) -> int:
-        return len(self.order)
+        return len(self.position_of)
 
     @property
     def num_leaves(self) -> int:
         return len(self.sizes)
 
-    def search(self, query, budget: int) -> SearchResult:
-        """Score the best leaves (by centroid . query) until about `budget` items are scored."""
+    def search(self, query, budget: int, crowd_rows: int = CROWD_ROWS) -> SearchResult:
+        """Score the best leaves (by centroid . query) until about `budget` distinct vectors
+        are scored; of a probed crowd, up to `crowd_rows` members are returned (the best
+        crowds first, at most `budget` such rows in all)."""
         query = np.asarray(query, dtype=np.float32)
         leaf_scores = self.centroids @ query
         ranked = np.argsort(-leaf_scores, kind="stable")
-        covered = np.cumsum(self.sizes[ranked])
+        covered = np.cumsum(self.distinct_sizes[ranked])
         probe = max(1, int(np.searchsorted(covered, budget)) + 1)
         probed, rest = ranked[:probe], ranked[probe:]
         # Leaves are numbered in k-means group order, so probed leaves are often adjacent:
@@ -214,7 +263,8 @@ class InnerProductIndex:
         breaks = np.flatnonzero(np.diff(probed) != 1)
         starts = self.offsets[probed[np.concatenate([[0], breaks + 1])]].tolist()
         ends = self.offsets[probed[np.concatenate([breaks, [len(probed) - 1]])] + 1].tolist()
-        rows = np.concatenate([self.order[a:b] for a, b in zip(starts, ends)])
+        positions = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+        rows = self.order[positions]
         d = self.codes.shape[1]
         vector_part = query[:d]
         # int8 -> float32 first, then BLAS: numpy's own int8 x float32 loop is not BLAS and
@@ -228,13 +278,75 @@ class InnerProductIndex:
         best = np.argpartition(-scores, EXACT_RESCORED)[:EXACT_RESCORED] \
             if len(scores) > EXACT_RESCORED else np.arange(len(scores))
         scores[best] = self.exact_scores(rows[best], query)
-        return SearchResult(rows, scores, self.log_sizes[rest], leaf_scores[rest], rest)
+        tail_log_sizes = self.log_sizes[rest]
+        tail_scores = self.item_centroids[rest] @ query
+        tail_leaves = rest
+        if self.counts is not None:
+            rows, scores, crowd_tail = self._expand_crowds(positions, rows, scores, budget,
+                                                           crowd_rows)
+            tail_log_sizes = np.concatenate([tail_log_sizes, crowd_tail[0]])
+            tail_scores = np.concatenate([tail_scores, crowd_tail[1]])
+            tail_leaves = np.concatenate([tail_leaves, crowd_tail[2]])
+        return SearchResult(rows, scores, tail_log_sizes, tail_scores, tail_leaves)
+
+    def _expand_crowds(self, positions, rows, scores, budget: int, crowd_rows: int):
+        """More members of the probed crowds (each scores what its first row scores), and
+        for each crowd the members left out as one tail entry."""
+        counts = self.counts[positions]
+        crowds = np.flatnonzero(counts > 1)
+        empty = np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+        if not len(crowds):
+            return rows, scores, empty
+        crowds = crowds[np.argsort(-scores[crowds], kind="stable")]
+        extra = np.minimum(counts[crowds], max(1, crowd_rows)) - 1
+        extra[np.cumsum(extra) > budget] = 0                 # the best crowds first
+        starts = self.member_offsets[positions[crowds]] + 1  # after the row already in rows
+        total = int(extra.sum())
+        within = np.arange(total) - np.repeat(np.cumsum(extra) - extra, extra)
+        rows = np.concatenate([rows, self.members[np.repeat(starts, extra) + within]])
+        scores = np.concatenate([scores, np.repeat(scores[crowds], extra)])
+        left = counts[crowds] - 1 - extra
+        kept = left > 0
+        tail = (np.log(left[kept].astype(np.float32)), scores[crowds][kept],
+                self.num_leaves + positions[crowds][kept])
+        return rows, scores, tail
 
     def exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """float32 inner products of the given rows with the query."""
         d = self.exact_vectors.shape[1]
         scores = self.exact_vectors[rows] @ query[:d]
         return scores if self.exact_bias is None else scores + query[d] * self.exact_bias[rows]
+
+
+def _weighted_sums(rows: _Rows, leaf_of: torch.Tensor, weights: torch.Tensor,
+                   leaves: int) -> torch.Tensor:
+    """Per leaf, the sum of its rows [v_i, b_i] times their weights (crowd sizes)."""
+    sums = torch.zeros(leaves, rows.width)
+    for start in range(0, len(rows), CHUNK):
+        block = rows.take(torch.arange(start, min(start + CHUNK, len(rows))))
+        sums.index_add_(0, leaf_of[start:start + CHUNK], block * weights[start:start + CHUNK, None])
+    return sums
+
+
+def _distinct(vectors: torch.Tensor, bias: torch.Tensor | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the first row of each distinct [v_i, b_i], each row's distinct number), by a 64-bit
+    hash of the float32 bits: integer arithmetic wraps modulo 2**64, so equal rows get equal
+    keys whatever the summation order, and distinct rows collide with odds of ~n**2 / 2**64."""
+    rng = np.random.default_rng(12345)
+    width = vectors.shape[1] + (bias is not None)
+    multipliers = rng.integers(1, 2 ** 63, width, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    keys = np.empty(len(vectors), dtype=np.uint64)
+    source = vectors.numpy().view(np.uint32)
+    extra = None if bias is None else bias.numpy().view(np.uint32)
+    with np.errstate(over="ignore"):
+        for start in range(0, len(source), CHUNK):
+            block = source[start:start + CHUNK].astype(np.uint64) * multipliers[:source.shape[1]]
+            key = block.sum(1, dtype=np.uint64)
+            if extra is not None:
+                key += extra[start:start + CHUNK].astype(np.uint64) * multipliers[-1]
+            keys[start:start + CHUNK] = key
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first.astype(np.int64), inverse.astype(np.int64).reshape(-1)
 
 
 def _quantised(vectors: torch.Tensor, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

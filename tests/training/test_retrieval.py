@@ -49,16 +49,43 @@ def test_the_best_probed_items_are_scored_exactly_and_the_others_nearly():
     assert not np.array_equal(found.scores, exact)   # the rest did come from the int8 codes
 
 
-def test_a_crowd_of_identical_vectors_is_cut_into_leaves_of_the_usual_size():
-    # cold items with the same metadata share one ID embedding: k-means cannot split them
-    vectors = torch.cat([blobs(n=1000), torch.ones(3000, 16)])
+def test_a_crowd_of_identical_vectors_is_indexed_once_and_returned_in_part():
+    # cold items with the same metadata share one ID embedding: 3,000 of them here
+    vectors = torch.cat([blobs(n=1000), 10 * torch.ones(3000, 16)])
     index = InnerProductIndex(vectors)
-    assert int(index.sizes.max()) <= 2 * 64  # leaf size ~ sqrt(4000)
-    assert sorted(index.order.tolist()) == list(range(len(vectors)))
-    found = index.search(np.ones(16), 200)   # the crowd scores best: probe a few leaves
-    assert len(found.rows) < 400
+    assert int(index.sizes.sum()) == len(vectors)            # items per leaf ...
+    assert int(index.distinct_sizes.sum()) == 1001           # ... vectors scanned per leaf
+    assert len(index.order) == 1001 and len(index.leaf_of) == len(vectors)
+    found = index.search(np.ones(16), 200, crowd_rows=50)    # the crowd scores best
+    crowd = found.rows[found.rows >= 1000]
+    assert len(crowd) == 50 and len(set(found.rows.tolist())) == len(found.rows)
     np.testing.assert_allclose(found.scores, vectors.numpy()[found.rows] @ np.ones(16),
-                               rtol=1e-5)   # fewer than EXACT_RESCORED: all rescored
+                               rtol=0.02)
+    # the other 2,950 members are one exact tail entry, counted for the normaliser
+    crowd_tail = found.tail_leaves >= index.num_leaves
+    assert crowd_tail.sum() == 1
+    assert float(np.exp(found.tail_log_sizes[crowd_tail][0])) == pytest.approx(2950)
+    assert float(found.tail_scores[crowd_tail][0]) == pytest.approx(160.0)
+    means = index.leaf_means(np.arange(len(vectors), dtype=np.float64))
+    assert len(means) == index.num_leaves + len(index.order)
+
+
+def test_a_crowd_does_not_use_up_the_budget_of_a_search():
+    # the items that score best are among the 1,000 distinct ones, yet the crowd's vector
+    # is close behind: before crowds were indexed once, its 3,000 copies filled every probe
+    generator = torch.Generator().manual_seed(2)
+    distinct = blobs(n=1000)
+    vectors = torch.cat([distinct, distinct.mean(0).expand(30000, -1)])
+    index = InnerProductIndex(vectors)
+    recalls = []
+    for _ in range(50):
+        query = torch.randn(16, generator=generator)
+        found = index.search(query.numpy(), 100)
+        exact = vectors @ query
+        last = float(torch.topk(exact, 10).values[-1])
+        best = np.argsort(-found.scores)[:10]
+        recalls.append(float((exact[found.rows[best]] >= last - 1e-4).float().mean()))
+    assert np.mean(recalls) >= 0.9
 
 
 def test_a_budget_over_the_catalogue_scores_everything_exactly():

@@ -39,7 +39,7 @@ import torch
 
 from chalicelib.models.exploration import (ItemStatistics, exploration_bonus,
                                            exploration_distribution)
-from chalicelib.models.retrieval import InnerProductIndex
+from chalicelib.models.retrieval import CROWD_ROWS, InnerProductIndex
 
 RETRIEVAL_FROM = 100_000
 RETRIEVAL_BUDGET = 16_384    # items scored exactly per request above RETRIEVAL_FROM
@@ -225,7 +225,8 @@ class Scorer:
     def _retrieved(self, index, state, prior, history, mask, exploring, now, cut_off_days,
                    generator, num_results):
         state = state.numpy()
-        found = index.search(np.append(state, np.float32(1.0)), RETRIEVAL_BUDGET)
+        found = index.search(np.append(state, np.float32(1.0)), RETRIEVAL_BUDGET,
+                             crowd_rows=max(CROWD_ROWS, 2 * num_results))
         draws = max(EXPLORATION_DRAWS, 4 * num_results)
         drawn = self._draw_explorable(now, cut_off_days, generator, draws) if exploring \
             else np.zeros(0, dtype=np.int64)
