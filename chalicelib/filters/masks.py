@@ -82,7 +82,9 @@ class CatalogIndex:
     column (ITEM_ID / USER_ID) is added from `ids` when absent, so filters on it work."""
 
     def __init__(self, ids: Sequence[str], columns: Mapping[str, np.ndarray] | None = None,
-                 id_field: str = "ITEM_ID", mask_cache_size: int = 64):
+                 id_field: str = "ITEM_ID", mask_cache_size: int = 64,
+                 positions: Mapping[str, int] | None = None):
+        # positions: an id -> place in `ids` map the caller already holds (shared)
         self.ids = np.asarray(ids, dtype=object)
         self.size = len(self.ids)
         self.columns: dict[str, np.ndarray] = {}
@@ -92,7 +94,7 @@ class CatalogIndex:
                 raise ValueError(f"column {name} has {len(column)} rows, expected {self.size}")
             self.columns[name.upper()] = column
         self.columns.setdefault(id_field.upper(), self.ids)
-        self._positions: dict[str, int] | None = None
+        self._positions: Mapping[str, int] | None = positions
         self._postings: dict[str, _Postings] = {}
         self._numbers: dict[str, np.ndarray] = {}
         self._masks: OrderedDict = OrderedDict()
@@ -102,7 +104,8 @@ class CatalogIndex:
     def position(self, entity_id: str) -> int | None:
         if self._positions is None:
             self._positions = {str(i): n for n, i in enumerate(self.ids)}
-        return self._positions.get(str(entity_id))
+        found = self._positions.get(str(entity_id))
+        return found if found is None or found < self.size else None
 
     def is_numeric(self, name: str) -> bool:
         column = self.columns.get(name)

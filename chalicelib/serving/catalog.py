@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from itertools import repeat
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
@@ -53,8 +54,12 @@ class ItemCatalog:
     """The Items data of one deployed model. `fields`: FIELD -> Field of the schema."""
 
     def __init__(self, item_ids: list[str], table: Mapping[str, np.ndarray],
-                 fields: Mapping[str, Field]):
+                 fields: Mapping[str, Field], positions: Mapping[str, int] | None = None):
+        # positions: the model's own item id -> row map (row = place in item_ids), shared
+        # instead of a second catalogue-long dict (10M ids: about a gigabyte each)
         self.item_ids = item_ids
+        self._positions = positions if positions is not None and \
+            len(positions) == len(item_ids) else None
         self.fields = dict(fields)
         self._lock = threading.Lock()
         self._overlay: dict[str, dict] = {}
@@ -70,9 +75,16 @@ class ItemCatalog:
     def _build(self, table: Mapping[str, np.ndarray]) -> None:
         ids = table.get("ITEM_ID")
         self._table = {k: np.asarray(v) for k, v in table.items()}
-        self._rows = {} if ids is None else {str(i): n for n, i in enumerate(ids.tolist())}
         n = len(self.item_ids)
-        where = np.fromiter((self._rows.get(i, -1) for i in self.item_ids), np.int64, n)
+        listed = [] if ids is None else [str(i) for i in ids.tolist()]
+        if self._positions is not None and listed == self.item_ids:
+            # the Items rows in the model's order (a catalogue imported whole, then
+            # trained on): row n of the table is row n of the model
+            self._rows, where = self._positions, np.arange(n)
+        else:
+            self._rows = dict(zip(listed, range(len(listed))))
+            where = np.fromiter(map(self._rows.get, self.item_ids, repeat(-1, n)), np.int64, n)
+        self._table_size = len(listed)
         known = where >= 0
         columns = {}
         for name, column in self._table.items():
@@ -87,7 +99,7 @@ class ItemCatalog:
                 out = np.full(n, None, dtype=object)
                 out[known] = column[where[known]]
             columns[name] = out
-        self.index = CatalogIndex(self.item_ids, columns)
+        self.index = CatalogIndex(self.item_ids, columns, positions=self._positions)
 
     # -- live records ---------------------------------------------------------------------
     def apply(self, rows: Iterable[dict]) -> None:
@@ -125,7 +137,7 @@ class ItemCatalog:
         if record is not None:
             return record
         row = self._rows.get(item_id)
-        if row is None:
+        if row is None or row >= self._table_size:   # a shared map may know newer items
             return None
         return {name: column[row] for name, column in self._table.items()}
 
@@ -244,15 +256,17 @@ class CatalogCache:
                     settle_long_lived()
         return found
 
-    def items(self, key: tuple, group: str, item_ids: list[str]) -> ItemCatalog:
-        """key: (solution version arn, revision): a new model revision gets a new catalog."""
+    def items(self, key: tuple, group: str, item_ids: list[str],
+              positions: Mapping[str, int] | None = None) -> ItemCatalog:
+        """key: (solution version arn, revision): a new model revision gets a new catalog.
+        positions: the model's item id -> row map, when it has one (shared, not copied)."""
         def build():
             dataset = self._datasets(group).get("Items")
             fields = {} if dataset is None else self._fields(dataset)
             for old in [k for k in self._items if k[0] == key[0]]:
                 del self._items[old]   # an older revision of the same version
             return (group, ItemCatalog(item_ids, dataset_columns(self.backend, dataset),
-                                       fields))
+                                       fields, positions))
         return self._cached(self._items, key, build)[1]
 
     def users(self, group: str) -> UserDirectory:

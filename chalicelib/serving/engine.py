@@ -62,7 +62,10 @@ class ServingEngine:
 
     def catalog(self, version: dict, deployed: Deployed) -> ItemCatalog:
         key = (version["solutionVersionArn"], deployed.revision)
-        return self.catalogs.items(key, version["datasetGroupArn"], deployed.model.item_ids)
+        model = deployed.model
+        positions = getattr(model, "index", None)
+        return self.catalogs.items(key, version["datasetGroupArn"], model.item_ids,
+                                   positions if isinstance(positions, dict) else None)
 
     # -- the user -------------------------------------------------------------------------
     def live_events(self, deployed: Deployed, group: str, user_id: str | None,
