@@ -19,6 +19,13 @@ so the top of every list is exact; the rest keep scores within about 1% of |v||q
 all that the softmax normaliser needs. The item bias, when given, is a last vector component
 kept in float32.
 
+Identical vectors are indexed once. Cold items initialised from the same metadata share one
+[z, b]; at 10M items with 50k interactions nearly the whole catalogue is a dozen such crowds,
+and leaves full of copies scoring alike kept the exact top items out of every candidate set
+(recall@25 0.62 at any budget). When fewer than CROWDED_BELOW of the rows are distinct, the
+leaves hold distinct vectors; a probed crowd returns up to `crowd_rows` of its members and
+the rest of it becomes one exact entry of the normaliser's tail, weighted by its size.
+
 `search` also returns, for every leaf it did not probe, an estimate of that leaf's share of
 a softmax normaliser (log size + centroid score): callers that need probabilities over the
 whole catalogue (Personalize scores are) add it to the exact part.
