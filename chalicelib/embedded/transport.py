@@ -89,36 +89,43 @@ class Watchdog(threading.Thread):
 
     def __init__(self):
         super().__init__(daemon=True, name="body-watchdog")
-        self._heap: list[tuple[float, int, object]] = []
-        self._cancelled: set[int] = set()
+        self._heap: list[list] = []   # [due, token, callback or None once cancelled]
         self._changed = threading.Condition()
         self._ids = itertools.count()
 
     def watch(self, seconds: float, callback):
         """Returns the function that cancels it."""
-        token = next(self._ids)
+        entry = [time.monotonic() + seconds, next(self._ids), callback]
         with self._changed:
-            heapq.heappush(self._heap, (time.monotonic() + seconds, token, callback))
-            self._changed.notify()
+            # Wake the thread only when this deadline comes before the one it sleeps
+            # until: deadlines are mostly later than the earliest, and a wake-up per
+            # request (a thread switch and a GIL hand-off) cost the hot path more than
+            # the rest of the watchdog together. A cancelled entry stays in the heap
+            # until its deadline, without its callback (and the request it holds).
+            earliest = not self._heap or entry[0] < self._heap[0][0]
+            heapq.heappush(self._heap, entry)
+            if earliest:
+                self._changed.notify()
 
         def cancel():
-            with self._changed:
-                self._cancelled.add(token)
+            entry[2] = None   # one reference store: atomic under the GIL
         return cancel
 
     def run(self) -> None:
         while True:
             with self._changed:
-                while self._heap and self._heap[0][1] in self._cancelled:
-                    self._cancelled.discard(heapq.heappop(self._heap)[1])
+                while self._heap and self._heap[0][2] is None:
+                    heapq.heappop(self._heap)
                 if not self._heap:
                     self._changed.wait()
                     continue
-                due, token, callback = self._heap[0]
+                due = self._heap[0][0]
                 if due > time.monotonic():
                     self._changed.wait(due - time.monotonic())
                     continue
-                heapq.heappop(self._heap)
+                callback = heapq.heappop(self._heap)[2]
+            if callback is None:   # cancelled between the check and the pop
+                continue
             try:
                 callback()
             except OSError:

@@ -159,9 +159,10 @@ class EventsProvider:
         group = self._tracker(trackingId, ctx)["datasetGroupArn"]
         schema = self.schemas.fields(group).get("Interactions")
         rows = [event_row(e, userId, sessionId, i, schema) for i, e in enumerate(eventList)]
-        self.backend.events.append_events(group, rows)
         if userId:  # anonymous events of this session now belong to the user
-            self.backend.events.relabel_session(group, sessionId, userId)
+            self.backend.events.append_user_events(group, rows, sessionId, userId)
+        else:
+            self.backend.events.append_events(group, rows)
         return {}
 
     def put_action_interactions(self, ctx, trackingId, actionInteractions):

@@ -44,6 +44,14 @@ class EventStore(ABC):
         """Append interaction rows (USER_ID, ITEM_ID, TIMESTAMP, EVENT_TYPE, ...); returns
         the sequence number of the last one."""
 
+    def append_user_events(self, dataset_group_arn: str, rows: Iterable[Doc],
+                           session_id: str, user_id: str) -> int:
+        """PutEvents with a userId: append the rows, and the session's earlier anonymous
+        events become the user's. A store that can do both in one write overrides this."""
+        last = self.append_events(dataset_group_arn, rows)
+        self.relabel_session(dataset_group_arn, session_id, user_id)
+        return last
+
     @abstractmethod
     def user_events(self, dataset_group_arn: str, user_id: str, after_seq: int = 0,
                     limit: int = 500) -> list[Doc]:

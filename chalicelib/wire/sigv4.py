@@ -77,7 +77,7 @@ class Signature:
 
     @property
     def signed_at(self) -> dt.datetime:
-        return dt.datetime.strptime(self.amz_date, _AMZ_DATE).replace(tzinfo=dt.timezone.utc)
+        return _signed_at(self.amz_date).replace(tzinfo=dt.timezone.utc)
 
 
 def query_pairs(raw_query: str) -> list[tuple[str, str]]:
@@ -163,7 +163,7 @@ def _signature(credential: str, signed: list[str], value: str, amz_date: str,
                           "(<access key>/<YYYYMMDD>/<region>/<service>/aws4_request): "
                           f"{credential!r}.", credential=credential)
     try:
-        signed_at = dt.datetime.strptime(amz_date, _AMZ_DATE)
+        signed_at = _signed_at(amz_date)
     except ValueError:
         raise AuthFailure(Reason.MALFORMED, f"X-Amz-Date must be in the ISO-8601 basic "
                           f"format YYYYMMDD'T'HHMMSS'Z': {amz_date!r}.") from None
@@ -174,6 +174,13 @@ def _signature(credential: str, signed: list[str], value: str, amz_date: str,
     return Signature(fields[0], fields[1], fields[2], fields[3],
                      [h.strip().lower() for h in signed], value.strip(), amz_date,
                      query_pairs=list(pairs))
+
+
+@lru_cache(maxsize=64)
+def _signed_at(amz_date: str) -> dt.datetime:
+    # strptime is the costliest step of reading a signature, and the requests of one
+    # second share their X-Amz-Date (datetimes are immutable; errors are not cached)
+    return dt.datetime.strptime(amz_date, _AMZ_DATE)
 
 
 def check_time(signature: Signature, now: dt.datetime) -> None:

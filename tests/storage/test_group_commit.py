@@ -89,3 +89,20 @@ def test_relabel_gives_anonymous_session_events_to_the_user(tmp_path, anonymous)
                                "ITEM_ID": "i"}])
     store.relabel_session("g", "s", "u")
     assert [row["ITEM_ID"] for row in store.user_events("g", "u")] == (["i"] if anonymous else [])
+
+
+def test_put_events_with_a_user_is_one_group_committed_write(tmp_path):
+    """The rows and the session's relabelling are committed together: the caller waits for
+    one commit, and a crash cannot leave the new rows stored without the relabelling."""
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    store = SqliteEventStore(database)
+    store.append_events("g", [{"USER_ID": None, "SESSION_ID": "s", "ITEM_ID": "before"}])
+    writes = []
+    original = database.write_grouped
+    database.write_grouped = lambda work: writes.append(work) or original(work)
+    last = store.append_user_events("g", [{"USER_ID": "u", "SESSION_ID": "s", "ITEM_ID": "a"},
+                                          {"USER_ID": "u", "SESSION_ID": "s", "ITEM_ID": "b"}],
+                                    "s", "u")
+    assert len(writes) == 1
+    assert last == store.last_seq("g")
+    assert [row["ITEM_ID"] for row in store.user_events("g", "u")] == ["before", "a", "b"]
