@@ -75,10 +75,12 @@ class SignedClient:
         return response.status, json.loads(payload) if payload else {}
 
 
-def start_endpoint(data_dir: Path | None = None, root: Path = ROOT) -> Endpoint:
+def start_endpoint(data_dir: Path | None = None, root: Path = ROOT,
+                   env: dict | None = None) -> Endpoint:
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="personalize-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)
-    return Endpoint(data_dir, env={"PERSONALIZE_SETTLE_SECONDS": "0.01"}, root=root).start()
+    return Endpoint(data_dir, env={"PERSONALIZE_SETTLE_SECONDS": "0.01", **(env or {})},
+                    root=root).start()
 
 
 class Checkout:

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.storage.base import AlreadyExists, Doc, EventStore, ResourceStore
+from chalicelib.storage.group_commit import Pending, WriteBatcher
 
 TABLE_KEYS = [{"AttributeName": "pk", "KeyType": "HASH"},
               {"AttributeName": "sk", "KeyType": "RANGE"}]
@@ -117,9 +120,80 @@ class DynamoResourceStore(ResourceStore):
         return sorted(docs, key=lambda d: (d.get("creationDateTime", 0)))
 
 
+@dataclass
+class _Append:
+    group: str
+    rows: list[Doc]
+    session_user: tuple[str, str] | None = None   # (session, user): relabel the session
+
+
+class _BatchedAppends(WriteBatcher):
+    """The PutEvents calls waiting together (threads of one process: the embedded server on
+    this store, or a container) become one counter ADD per dataset group and one stream of
+    BatchWriteItem calls (25 items each), instead of a counter call and a batch per call.
+    Callers are answered after every item is written (batch_writer resends unprocessed
+    items), in the order of the sequence numbers they were given."""
+
+    def __init__(self, store: "DynamoEventStore"):
+        super().__init__(name="dynamodb-group-commit")
+        self.store = store
+
+    def _flush(self, batch: list[Pending]) -> None:
+        table, appends = self.store.table, [pending.work for pending in batch]
+        # The anonymous events stored before this batch, for every session a call of it
+        # identifies: read first, so that a later anonymous call of the batch is not taken.
+        stored = {}
+        for append in appends:
+            if append.session_user is not None:
+                key = (append.group, append.session_user[0])
+                if key not in stored:
+                    stored[key] = _query(table, f"S#{key[0]}#{key[1]}")
+        counts = Counter()
+        for append in appends:
+            counts[append.group] += len(append.rows)
+        seqs = {group: iter(self.store._next_seqs(group, count))
+                for group, count in counts.items() if count}
+        events, anonymous, relabelled = [], defaultdict(list), []
+        for pending, append in zip(batch, appends):
+            last = None
+            for row in append.rows:
+                last = next(seqs[append.group])
+                event = (append.group, last, dict(row))
+                events.append(event)
+                if not row.get("USER_ID") and row.get("SESSION_ID"):
+                    anonymous[(append.group, row["SESSION_ID"])].append(event)
+            if append.session_user is not None:   # as if the calls ran one after another
+                session, user = append.session_user
+                for _, _, row in anonymous.pop((append.group, session), []):
+                    row["USER_ID"] = user
+                relabelled += [(append.group, user, item)
+                               for item in stored.pop((append.group, session), [])]
+            pending.result = last
+        with table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+            for group, seq, row in events:
+                _put_event(writer, group, _seq_key(seq), json.dumps(row), row)
+            for group, user, item in relabelled:
+                body = json.dumps({**json.loads(item["doc"]), "USER_ID": user})
+                writer.put_item(Item={"pk": f"U#{group}#{user}", "sk": item["sk"],
+                                      "doc": body})
+                writer.put_item(Item={"pk": f"E#{group}", "sk": item["sk"], "doc": body})
+                writer.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+def _put_event(writer, group: str, key: str, body: str, row: Doc) -> None:
+    """An event into the group's log and into its user's (or anonymous session's) index."""
+    writer.put_item(Item={"pk": f"E#{group}", "sk": key, "doc": body})
+    if row.get("USER_ID"):
+        writer.put_item(Item={"pk": f"U#{group}#{row['USER_ID']}", "sk": key, "doc": body})
+    elif row.get("SESSION_ID"):
+        writer.put_item(Item={"pk": f"S#{group}#{row['SESSION_ID']}", "sk": key,
+                              "doc": body})
+
+
 class DynamoEventStore(EventStore):
     def __init__(self, table):
         self.table = table
+        self._appends = _BatchedAppends(self)
 
     def _next_seqs(self, group: str, count: int) -> range:
         result = self.table.update_item(
@@ -132,19 +206,12 @@ class DynamoEventStore(EventStore):
         rows = list(rows)
         if not rows:
             return self.last_seq(dataset_group_arn)
-        seqs = self._next_seqs(dataset_group_arn, len(rows))
-        with self.table.batch_writer() as batch:
-            for seq, row in zip(seqs, rows):
-                body = json.dumps(row)
-                batch.put_item(Item={"pk": f"E#{dataset_group_arn}", "sk": _seq_key(seq),
-                                     "doc": body})
-                if row.get("USER_ID"):
-                    batch.put_item(Item={"pk": f"U#{dataset_group_arn}#{row['USER_ID']}",
-                                         "sk": _seq_key(seq), "doc": body})
-                elif row.get("SESSION_ID"):
-                    batch.put_item(Item={"pk": f"S#{dataset_group_arn}#{row['SESSION_ID']}",
-                                         "sk": _seq_key(seq), "doc": body})
-        return seqs[-1]
+        return self._appends.submit(_Append(dataset_group_arn, rows))
+
+    def append_user_events(self, dataset_group_arn, rows, session_id, user_id) -> int:
+        last = self._appends.submit(_Append(dataset_group_arn, list(rows),
+                                            (session_id, user_id)))
+        return last if last is not None else self.last_seq(dataset_group_arn)
 
     @staticmethod
     def _rows(items) -> list[Doc]:
@@ -165,19 +232,7 @@ class DynamoEventStore(EventStore):
         return int(item["seq"]) if item else 0
 
     def relabel_session(self, dataset_group_arn, session_id, user_id):
-        session_pk = f"S#{dataset_group_arn}#{session_id}"
-        items = _query(self.table, session_pk)
-        if not items:
-            return
-        # BatchWriteItem (25 requests a call) instead of three calls per event
-        with self.table.batch_writer() as batch:
-            for item in items:
-                body = json.dumps({**json.loads(item["doc"]), "USER_ID": user_id})
-                batch.put_item(Item={"pk": f"U#{dataset_group_arn}#{user_id}",
-                                     "sk": item["sk"], "doc": body})
-                batch.put_item(Item={"pk": f"E#{dataset_group_arn}", "sk": item["sk"],
-                                     "doc": body})
-                batch.delete_item(Key={"pk": session_pk, "sk": item["sk"]})
+        self._appends.submit(_Append(dataset_group_arn, [], (session_id, user_id)))
 
     def upsert_records(self, dataset_arn, id_field, rows):
         with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:

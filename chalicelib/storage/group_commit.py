@@ -1,4 +1,5 @@
-"""Group commit: one writer thread turns many waiting writes into one SQLite transaction.
+"""Group commit: one writer thread turns many waiting writes into one SQLite transaction
+(GroupCommit), or into one round of DynamoDB calls (storage/dynamodb.py).
 
 SQLite takes one writer at a time. With a transaction per PutEvents call, concurrent calls
 queue on the database lock, and SQLite's busy handler sleeps in steps of up to 100 ms while
@@ -22,7 +23,8 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-class _Write:
+class Pending:
+    """One caller's write, waiting for the writer thread."""
     __slots__ = ("work", "done", "result", "error")
 
     def __init__(self, work):
@@ -32,23 +34,33 @@ class _Write:
         self.error: BaseException | None = None
 
 
-class GroupCommit:
-    def __init__(self, connect: Callable[[], sqlite3.Connection], max_batch: int = 512):
-        self._connect = connect
+class WriteBatcher:
+    """Callers hand their write to one writer thread and wait; the writer takes every write
+    that is waiting and `_flush`es them together, then wakes the callers. `_flush` sets
+    each Pending's result or error; if it raises, every write of the batch gets that error."""
+
+    def __init__(self, max_batch: int = 512, name: str = "group-commit"):
         self._max_batch = max_batch
-        self._waiting: queue.SimpleQueue[_Write] = queue.SimpleQueue()
+        self._name = name
+        self._waiting: queue.SimpleQueue[Pending] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._owner_pid = None  # the writer thread belongs to one process (not to a fork)
 
-    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work(db)` inside the next group transaction; returns once it is committed."""
+    def submit(self, work) -> T:
+        """Hand `work` to the next batch; returns its result once the batch is flushed."""
         self._ensure_writer()
-        write = _Write(work)
+        write = Pending(work)
         self._waiting.put(write)
         write.done.wait()
         if write.error is not None:
             raise write.error
         return write.result
+
+    def _flush(self, batch: list[Pending]) -> None:
+        raise NotImplementedError
+
+    def _failed(self, error: BaseException) -> None:
+        """After `_flush` raised: leave the writer's resources ready for the next batch."""
 
     def _ensure_writer(self) -> None:
         if self._owner_pid == os.getpid():
@@ -56,12 +68,11 @@ class GroupCommit:
         with self._lock:
             if self._owner_pid != os.getpid():
                 self._waiting = queue.SimpleQueue()
-                threading.Thread(target=self._write_forever, name="sqlite-group-commit",
+                threading.Thread(target=self._write_forever, name=self._name,
                                  daemon=True).start()
                 self._owner_pid = os.getpid()
 
     def _write_forever(self) -> None:
-        db = self._connect()
         waiting = self._waiting
         while True:
             batch = [waiting.get()]
@@ -71,18 +82,40 @@ class GroupCommit:
                 except queue.Empty:
                     break
             try:
-                self._commit(db, batch)
-            except BaseException as error:  # BEGIN or COMMIT failed, or a write broke the
-                # transaction: none of the batch is stored, and the writer must go on
-                for write in batch:
+                self._flush(batch)
+            except BaseException as error:  # the whole batch failed, and the writer must
+                for write in batch:         # go on
                     write.error = write.error or error
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
+                self._failed(error)
             for write in batch:
                 write.done.set()
 
+
+class GroupCommit(WriteBatcher):
+    """SQLite: the batch is one transaction, each write in its own savepoint."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], max_batch: int = 512):
+        super().__init__(max_batch, name="sqlite-group-commit")
+        self._connect = connect
+        self._db: sqlite3.Connection | None = None
+        self._db_pid = None
+
+    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(db)` inside the next group transaction; returns once it is committed."""
+        return self.submit(work)
+
+    def _flush(self, batch: list[Pending]) -> None:
+        if self._db is None or self._db_pid != os.getpid():  # opened on the writer thread
+            self._db, self._db_pid = self._connect(), os.getpid()
+        self._commit(self._db, batch)
+
+    def _failed(self, error: BaseException) -> None:
+        # BEGIN or COMMIT failed, or a write broke the transaction: none of it is stored
+        if self._db is not None and self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
     @staticmethod
-    def _commit(db: sqlite3.Connection, batch: list[_Write]) -> None:
+    def _commit(db: sqlite3.Connection, batch: list[Pending]) -> None:
         db.execute("BEGIN IMMEDIATE")
         for write in batch:
             db.execute("SAVEPOINT one_write")
