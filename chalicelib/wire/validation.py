@@ -163,8 +163,7 @@ def _compile(shape: Shape):
         def check_number(value, path, collector):
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise _type_error(value, path, "a number")
-            number = float(value) if isinstance(value, float) or abs(value) < 2 ** 1023 \
-                else math.inf
+            number = _as_float(value)
             if not math.isfinite(number):
                 collector.violation(path, value, "Member must be a finite number")
                 return number
@@ -243,11 +242,16 @@ def _bounds(meta: dict, length_rule: str | None):
     return check
 
 
+def _as_float(value: int | float) -> float:
+    """A JSON number as a float; an integer too large for one (float() would raise
+    OverflowError) is infinity, which the callers then refuse as non-finite."""
+    return float(value) if isinstance(value, float) or abs(value) < 2 ** 1023 else math.inf
+
+
 def _timestamp(value, path, collector) -> float:
     seconds = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value) if isinstance(value, float) or abs(value) < 2 ** 1023 \
-            else math.inf
+        seconds = _as_float(value)
     elif isinstance(value, str):
         try:
             seconds = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
