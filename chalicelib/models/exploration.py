@@ -122,28 +122,60 @@ def exploration_distribution(bonus: np.ndarray, affinity: torch.Tensor,
     return weights / total
 
 
+def sparse_exploration_distribution(rows: np.ndarray, bonus: np.ndarray,
+                                    affinity: np.ndarray, size: int) -> torch.Tensor | None:
+    """exploration_distribution over `size` rows whose bonus is zero except at `rows`
+    (`bonus` and `affinity` aligned with them; the rows allowed): the retrieval path's draw
+    counts. The softmax normaliser of the tempered affinity cancels in bonus x tempered /
+    total, so only those rows are computed, not a softmax over every candidate row."""
+    if not len(rows):
+        return None
+    tempered = AFFINITY_POWER * affinity.astype(np.float64)
+    weights = bonus * np.exp(tempered - tempered.max())
+    total = weights.sum()
+    if not np.isfinite(total) or total <= 0:
+        return None
+    out = np.zeros(size, dtype=np.float32)
+    out[rows] = weights / total
+    return torch.from_numpy(out)
+
+
+def _top(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the `count` largest values, largest first (ties: lower index first)."""
+    if count < len(values):
+        part = np.argpartition(-values, count - 1)[:count]
+    else:
+        part = np.arange(len(values))
+    return part[np.lexsort((part, -values[part]))]
+
+
 def blend(exploit: torch.Tensor, explore: torch.Tensor | None, weight: float,
           candidates: torch.Tensor, num_results: int,
           generator: torch.Generator) -> list[tuple[int, float]]:
-    """(item index, score) for up to num_results candidates, in slot order."""
-    available = int(candidates.sum())
+    """(item index, score) for up to num_results candidates, in slot order. The arrays are
+    worked on in numpy (a request's are 17k long on the retrieval path, where each torch
+    call cost 50-100 us); the random numbers still come from the request's generator."""
+    exploit = exploit.detach().numpy()
+    allowed = candidates.numpy()
+    available = int(np.count_nonzero(allowed))
     count = min(num_results, available)
     if count <= 0:
         return []
     weight = float(min(max(weight, 0.0), 1.0)) if explore is not None else 0.0
-    mixture = (1.0 - weight) * exploit + (weight * explore if weight > 0 else 0.0)
-    masked = exploit.masked_fill(~candidates, -1.0)
+    masked = np.where(allowed, exploit, np.float32(-1.0))
     if weight <= 0:
-        return [(i, float(mixture[i])) for i in torch.topk(masked, count).indices.tolist()]
+        return [(i, float(exploit[i])) for i in _top(masked, count).tolist()]
+    explore = explore.detach().numpy()
     explore_slots = (torch.rand(count, generator=generator) < weight).tolist()
     # drawn over the items exploration can reach only: multinomial without replacement
     # costs O(categories), and on the retrieval path a few hundred of ~17k rows are nonzero
-    support = torch.nonzero(explore > 0).squeeze(1)
+    support = np.flatnonzero(explore > 0)
     wanted = min(sum(explore_slots), len(support))
-    picks = support[torch.multinomial(explore[support], wanted, replacement=False,
-                                      generator=generator)].tolist() if wanted else []
+    picks = support[torch.multinomial(torch.from_numpy(explore[support]), wanted,
+                                      replacement=False, generator=generator).numpy()
+                    ].tolist() if wanted else []
     # enough exploitation items to fill every slot even if exploration took some of them
-    exploit_order = torch.topk(masked, min(available, count + len(picks))).indices.tolist()
+    exploit_order = _top(masked, min(available, count + len(picks))).tolist()
     chosen: list[int] = []
     taken: set[int] = set()
     exploit_iter = iter(exploit_order)
@@ -163,4 +195,5 @@ def blend(exploit: torch.Tensor, explore: torch.Tensor | None, weight: float,
             break
         taken.add(item)
         chosen.append(item)
-    return [(i, float(mixture[i])) for i in chosen]
+    mixture = (1.0 - weight) * exploit[chosen] + weight * explore[chosen]
+    return list(zip(chosen, mixture.tolist()))

@@ -10,14 +10,15 @@ leaves), so that building the index costs O(n * n**0.25) rather than O(n * sqrt(
 second at a million items. The vectors are kept sorted by leaf, so a probed leaf is one
 contiguous slice.
 
-That sorted copy is int8, one scale per row (`codes * scales` ~ the vectors): a quarter of
-float32's memory (1.5 GB instead of 6 GB at 10M items x 149 dimensions) for about the same
-scan time (16k rows of a 1M-item index: 0.56 ms as int8, converted to float32 a slice at a
-time, against 0.52 ms as float32 on this machine's CPU). The EXACT_RESCORED best-scoring
-probed items are rescored from the caller's float32 vectors (kept by reference, not copied),
-so the top of every list is exact; the rest keep scores within about 1% of |v||q|, which is
-all that the softmax normaliser needs. The item bias, when given, is a last vector component
-kept in float32.
+That sorted copy is float32 ([v_i, b_i], one matrix-vector product per run of leaves)
+while it fits in FLOAT_SCAN_BYTES, and int8 beyond (one scale per row, `codes * scales` ~ the
+vectors): a quarter of the memory (1.5 GB instead of 6 GB at 10M distinct vectors x 149
+dimensions) for a slower scan, as numpy's int8 -> float32 conversion costs more than the
+product (16k rows: 0.39 ms as float32, 1.1 ms as int8 converted a slice at a time, on this
+machine's CPU). On the int8 copy the EXACT_RESCORED best-scoring probed items are rescored
+from the caller's float32 vectors (kept by reference, not copied), so the top of every list
+is exact; the rest keep scores within about 1% of |v||q|, which is all that the softmax
+normaliser needs.
 
 Identical vectors are indexed once. Cold items initialised from the same metadata share one
 [z, b]; at 10M items with 50k interactions nearly the whole catalogue is a dozen such crowds,
@@ -50,6 +51,7 @@ EXACT_RESCORED = 256   # probed items rescored in float32 per search: the top 25
                        # are among them by a wide margin
 CROWD_ROWS = 256       # members of one probed crowd of identical vectors returned per search
 CROWDED_BELOW = 0.8    # distinct vectors under this share of the rows: index them once each
+FLOAT_SCAN_BYTES = 1 << 30   # the leaf-sorted copy stays float32 up to this size, int8 beyond
 CHUNK = 16_384         # rows per block when the whole matrix is read: bounded extra memory,
                        # and blocks under glibc's 32 MB mmap threshold are reused from the
                        # heap instead of being mapped (and page-faulted) afresh each time
@@ -58,8 +60,8 @@ CHUNK = 16_384         # rows per block when the whole matrix is read: bounded e
 @dataclass
 class SearchResult:
     rows: np.ndarray           # int64 item rows, those of the probed leaves
-    scores: np.ndarray         # float32, their inner products with the query: exact for the
-                               # EXACT_RESCORED best, from the int8 codes for the others
+    scores: np.ndarray         # float32, their inner products with the query (on an int8
+                               # copy: exact for the EXACT_RESCORED best, approximate after)
     tail_log_sizes: np.ndarray     # per unprobed leaf: log(number of items)
     tail_scores: np.ndarray        # per unprobed leaf: centroid . query
     tail_leaves: np.ndarray        # which leaves those are
@@ -153,9 +155,11 @@ def _split_oversized(rows: _Rows, leaf_of: torch.Tensor, leaf_size: int,
 
 
 class InnerProductIndex:
-    def __init__(self, vectors: torch.Tensor, seed: int = 0, bias: torch.Tensor | None = None):
+    def __init__(self, vectors: torch.Tensor, seed: int = 0, bias: torch.Tensor | None = None,
+                 float_scan_bytes: int = FLOAT_SCAN_BYTES):
         """vectors [n, d], float32, kept by reference for exact rescoring; bias [n]: a last
-        component of every vector (queries then have d + 1 components)."""
+        component of every vector (queries then have d + 1 components); float_scan_bytes: the
+        largest float32 leaf-sorted copy kept (int8 codes beyond it)."""
         vectors = vectors.detach().float().contiguous()
         bias = None if bias is None else bias.detach().float().contiguous()
         n = len(vectors)
@@ -205,8 +209,14 @@ class InnerProductIndex:
         # numpy from here on: what a search touches
         order = order.numpy()
         self.order = first[order]                          # position -> a row of it
-        self.codes, self.scales = _quantised(distinct.vectors, order)
-        self.sorted_bias = None if bias is None else distinct.bias.numpy()[order]
+        self.dimensions = vectors.shape[1]
+        if m * distinct.width * 4 <= float_scan_bytes:
+            self.float_rows = distinct.take(torch.from_numpy(order)).numpy()   # [v_i, b_i]
+            self.codes = self.scales = self.sorted_bias = None
+        else:
+            self.float_rows = None
+            self.codes, self.scales = _quantised(distinct.vectors, order)
+            self.sorted_bias = None if bias is None else distinct.bias.numpy()[order]
         self.exact_vectors = vectors.numpy()
         self.exact_bias = None if bias is None else bias.numpy()
         self.offsets = np.concatenate([[0], np.cumsum(self.distinct_sizes)]).astype(np.int64)
@@ -272,19 +282,11 @@ class InnerProductIndex:
         ends = self.offsets[probed[np.concatenate([breaks, [len(probed) - 1]])] + 1].tolist()
         positions = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
         rows = self.order[positions]
-        d = self.codes.shape[1]
-        vector_part = query[:d]
-        # int8 -> float32 first, then BLAS: numpy's own int8 x float32 loop is not BLAS and
-        # its speed depends on the values (16k rows: 1.8 ms for a random query, 8 ms for a
-        # GRU state), the conversion plus sgemv 0.56 ms for either
-        def run_scores(a: int, b: int) -> np.ndarray:
-            out = (self.codes[a:b].astype(np.float32) @ vector_part) * self.scales[a:b]
-            return out if self.sorted_bias is None else out + query[d] * self.sorted_bias[a:b]
-
-        scores = np.concatenate([run_scores(a, b) for a, b in zip(starts, ends)])
-        best = np.argpartition(-scores, EXACT_RESCORED)[:EXACT_RESCORED] \
-            if len(scores) > EXACT_RESCORED else np.arange(len(scores))
-        scores[best] = self.exact_scores(rows[best], query)
+        scores = np.concatenate([self._scan(a, b, query) for a, b in zip(starts, ends)])
+        if self.codes is not None:   # the float32 copy's scores are exact already
+            best = np.argpartition(-scores, EXACT_RESCORED)[:EXACT_RESCORED] \
+                if len(scores) > EXACT_RESCORED else np.arange(len(scores))
+            scores[best] = self.exact_scores(rows[best], query)
         tail_log_sizes = self.log_sizes[rest]
         tail_scores = self.item_centroids[rest] @ query
         tail_leaves = rest
@@ -295,6 +297,18 @@ class InnerProductIndex:
             tail_scores = np.concatenate([tail_scores, crowd_tail[1]])
             tail_leaves = np.concatenate([tail_leaves, crowd_tail[2]])
         return SearchResult(rows, scores, tail_log_sizes, tail_scores, tail_leaves)
+
+    def _scan(self, start: int, end: int, query: np.ndarray) -> np.ndarray:
+        """Approximate scores of positions start:end of the leaf-sorted copy."""
+        if self.float_rows is not None:
+            return self.float_rows[start:end] @ query
+        # int8 -> float32 first, then BLAS: numpy's own int8 x float32 loop is not BLAS and
+        # its speed depends on the values (16k rows: 1.8 ms for a random query, 8 ms for a
+        # GRU state)
+        d = self.dimensions
+        out = (self.codes[start:end].astype(np.float32) @ query[:d]) * self.scales[start:end]
+        return out if self.sorted_bias is None else \
+            out + query[d] * self.sorted_bias[start:end]
 
     def _expand_crowds(self, positions, rows, scores, budget: int, crowd_rows: int):
         """More members of the probed crowds (each scores what its first row scores), and

@@ -25,7 +25,7 @@ def blobs(n=4000, d=16, centres=40, seed=0):
 
 def test_every_row_is_in_exactly_one_leaf():
     vectors = blobs()
-    index = InnerProductIndex(vectors)
+    index = InnerProductIndex(vectors, float_scan_bytes=0)   # the int8 copy of large indexes
     assert sorted(index.order.tolist()) == list(range(len(vectors)))
     assert int(index.sizes.sum()) == len(vectors)
     assert 40 <= index.num_leaves <= 100  # about sqrt(4000)
@@ -38,7 +38,7 @@ def test_every_row_is_in_exactly_one_leaf():
 def test_the_best_probed_items_are_scored_exactly_and_the_others_nearly():
     vectors = blobs(n=20000, d=24)
     bias = torch.randn(len(vectors))
-    index = InnerProductIndex(vectors, bias=bias)
+    index = InnerProductIndex(vectors, bias=bias, float_scan_bytes=0)
     query = torch.randn(25).numpy()
     found = index.search(query, 4000)
     exact = vectors.numpy()[found.rows] @ query[:24] + query[24] * bias.numpy()[found.rows]
@@ -47,6 +47,20 @@ def test_the_best_probed_items_are_scored_exactly_and_the_others_nearly():
     spread = np.abs(exact).max()
     assert np.abs(found.scores - exact).max() < 0.02 * spread
     assert not np.array_equal(found.scores, exact)   # the rest did come from the int8 codes
+
+
+def test_an_index_that_fits_the_float_budget_scores_every_probed_item_exactly():
+    vectors = blobs(n=20000, d=24)
+    bias = torch.randn(len(vectors))
+    index = InnerProductIndex(vectors, bias=bias)
+    assert index.codes is None and index.float_rows.shape == (20000, 25)
+    query = torch.randn(25).numpy()
+    found = index.search(query, 4000)
+    exact = vectors.numpy()[found.rows] @ query[:24] + query[24] * bias.numpy()[found.rows]
+    np.testing.assert_allclose(found.scores, exact, rtol=1e-5, atol=1e-4)
+    # one byte over the budget: int8
+    over = InnerProductIndex(vectors, bias=bias, float_scan_bytes=20000 * 25 * 4 - 1)
+    assert over.float_rows is None and over.codes.dtype == np.int8
 
 
 def test_a_crowd_of_identical_vectors_is_indexed_once_and_returned_in_part():

@@ -6,7 +6,10 @@ request scores a candidate set instead (see retrieval.py for why):
 - the POPULAR_CANDIDATES most popular items, which the popularity prior may lift;
 - EXPLORATION_DRAWS items drawn in proportion to their exploration bonus. Exploration then
   reweights that sample by the user's affinity, so its picks follow bonus x affinity
-  (sampling-importance-resampling) without scoring the catalogue.
+  (sampling-importance-resampling) without scoring the catalogue. A request takes its draws
+  from a pool of EXPLORATION_POOL draws made at each bonus refresh (uniform picks from
+  i.i.d. draws are i.i.d. draws of the pool's distribution): 20 us instead of 350 us of
+  binary searches over a million-entry cumulative sum.
 The scores stay probabilities over the whole catalogue: the unprobed leaves' share of each
 softmax normaliser is estimated from their sizes and centroids.
 
@@ -38,13 +41,15 @@ import numpy as np
 import torch
 
 from chalicelib.models.exploration import (ItemStatistics, exploration_bonus,
-                                           exploration_distribution)
+                                           exploration_distribution,
+                                           sparse_exploration_distribution)
 from chalicelib.models.retrieval import CROWD_ROWS, InnerProductIndex
 
 RETRIEVAL_FROM = 100_000
 RETRIEVAL_BUDGET = 16_384    # items scored exactly per request above RETRIEVAL_FROM
 POPULAR_CANDIDATES = 512
 EXPLORATION_DRAWS = 512        # at least; 4 per requested result for long lists
+EXPLORATION_POOL = 1 << 20     # draws made per bonus refresh, at most 64 per item
 STATE_CACHE_SIZE = 100_000
 BONUS_REFRESH_SECONDS = 60.0
 
@@ -83,6 +88,9 @@ class Scorer:
                                   min(POPULAR_CANDIDATES, len(popularity))).indices.numpy()
         # numpy views of the same memory, for the retrieval path
         self._z_np, self._bias_np = z.detach().numpy(), bias.detach().numpy()
+        # the popular candidates' vectors side by side: one small matvec, not a gather
+        self._popular_z = np.ascontiguousarray(self._z_np[self.popular])
+        self._popular_bias = self._bias_np[self.popular]
         self._log_popularity_np = self.log_popularity.numpy()
         self._states: OrderedDict[tuple, torch.Tensor] = OrderedDict()
         self._bonus: dict[float, tuple[float, np.ndarray, np.ndarray]] = {}
@@ -132,7 +140,7 @@ class Scorer:
         return state
 
     def bonus(self, now: float | None, cut_off_days: float) -> tuple[np.ndarray, np.ndarray]:
-        """(exploration bonus per item, its cumulative sum for drawing), recomputed when
+        """(exploration bonus per item, a pool of item rows drawn from it), recomputed when
         older than BONUS_REFRESH_SECONDS relative to `now`. On the clock (now=None) a
         stale bonus is served while a background thread recomputes it; an explicit `now`
         (simulations, tests) recomputes at once."""
@@ -155,10 +163,11 @@ class Scorer:
 
     def _refresh_bonus(self, now: float, key: float) -> tuple[np.ndarray, np.ndarray]:
         bonus = exploration_bonus(self.stats, now, key)
-        cumulative = np.cumsum(bonus, dtype=np.float64)
+        pool = _draw_pool(bonus, np.random.default_rng(
+            [int(now * 1000) & 0xFFFFFFFF, int(key * 1000) & 0xFFFFFFFF]))
         with self._lock:
-            self._bonus[key] = (now, bonus, cumulative)
-        return bonus, cumulative
+            self._bonus[key] = (now, bonus, pool)
+        return bonus, pool
 
     def _refresh_bonus_in_background(self, now: float, key: float) -> None:
         try:
@@ -228,23 +237,29 @@ class Scorer:
         found = index.search(np.append(state, np.float32(1.0)), RETRIEVAL_BUDGET,
                              crowd_rows=max(CROWD_ROWS, 2 * num_results))
         draws = max(EXPLORATION_DRAWS, 4 * num_results)
-        drawn = self._draw_explorable(now, cut_off_days, generator, draws) if exploring \
-            else np.zeros(0, dtype=np.int64)
+        drawn, drawn_counts = _runs(self._draw_explorable(now, cut_off_days, generator, draws)) \
+            if exploring else (np.zeros(0, dtype=np.int64), None)
+        scored = len(found.rows)
         with self._positions() as position:
-            # position[item] = its index among the request's rows, -1 for other items
-            position[found.rows] = np.arange(len(found.rows), dtype=np.int32)
-            extra = np.unique(np.concatenate([self.popular, drawn]))
-            extra = extra[position[extra] < 0]
-            rows = np.concatenate([found.rows, extra])
-            position[extra] = np.arange(len(found.rows), len(rows), dtype=np.int32)
+            # position[item] = its index among the request's rows, -1 for other items;
+            # rows: the found items, then the popular ones not found, then the drawn ones
+            # found by neither
+            position[found.rows] = np.arange(scored, dtype=np.int32)
+            popular_new = position[self.popular] < 0
+            popular = self.popular[popular_new]
+            position[popular] = np.arange(scored, scored + len(popular), dtype=np.int32)
+            more = drawn[position[drawn] < 0]
+            rows = np.concatenate([found.rows, popular, more])
+            position[more] = np.arange(scored + len(popular), len(rows), dtype=np.int32)
             seen = np.zeros(len(rows), dtype=bool)
             if history:
                 at = position[np.asarray(history, dtype=np.int64)]
                 seen[at[at >= 0]] = True
-            counts = np.bincount(position[drawn], minlength=len(rows)).astype(np.float32) \
-                if len(drawn) else None
+            drawn_at = position[drawn]
             position[rows] = -1
-        logits = np.concatenate([found.scores, self._z_np[extra] @ state + self._bias_np[extra]])
+        logits = np.concatenate([found.scores,
+                                 (self._popular_z @ state + self._popular_bias)[popular_new],
+                                 self._z_np[more] @ state + self._bias_np[more]])
         # normalisers over the whole catalogue: scored items exactly, the unprobed leaves
         # estimated (the few extra items counted twice keep every sum below 1)
         personal_norm = _logsumexp(logits, found.tail_log_sizes + found.tail_scores)
@@ -259,12 +274,14 @@ class Scorer:
                                    .astype(np.float32))
         allowed = np.ones(len(rows), dtype=bool) if mask is None \
             else np.asarray(mask, dtype=bool)[rows]
-        candidates = torch.from_numpy(allowed & ~seen)
+        candidates = allowed & ~seen
         explore = None
-        if counts is not None:   # every drawn item is among rows
-            explore = exploration_distribution(counts, torch.from_numpy(
-                ((1 - prior) * personal).astype(np.float32)), candidates)
-        return CandidateSpace(torch.from_numpy(rows), exploit, candidates,
+        if drawn_counts is not None and len(drawn):   # every drawn item is among rows
+            keep = candidates[drawn_at]
+            explore = sparse_exploration_distribution(
+                drawn_at[keep], drawn_counts[keep].astype(np.float64),
+                (1 - prior) * personal[drawn_at[keep]], len(rows))
+        return CandidateSpace(torch.from_numpy(rows), exploit, torch.from_numpy(candidates),
                               torch.from_numpy(allowed & seen), explore)
 
     @contextmanager
@@ -281,14 +298,32 @@ class Scorer:
             raise
 
     def _draw_explorable(self, now, cut_off_days, generator, draws: int) -> np.ndarray:
-        _, cumulative = self.bonus(now, cut_off_days)
-        total = float(cumulative[-1]) if len(cumulative) else 0.0
-        if total <= 0:
+        """`draws` item rows drawn in proportion to their exploration bonus, sorted."""
+        _, pool = self.bonus(now, cut_off_days)
+        if not len(pool):
             return np.zeros(0, dtype=np.int64)
-        # sorted keys: numpy's binary search starts from the previous key's position
-        uniform = np.sort(torch.rand(draws, generator=generator, dtype=torch.float64).numpy())
-        drawn = np.searchsorted(cumulative, uniform * total, side="right")
-        return np.minimum(drawn, self.size - 1)
+        picks = torch.randint(len(pool), (draws,), generator=generator).numpy()
+        return np.sort(pool[picks]).astype(np.int64)
+
+
+def _draw_pool(bonus: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Item rows drawn with replacement in proportion to `bonus` (none if it is all zero):
+    up to EXPLORATION_POOL of them, sorted keys searched once per refresh."""
+    cumulative = np.cumsum(bonus, dtype=np.float64)
+    total = float(cumulative[-1]) if len(cumulative) else 0.0
+    if not total > 0 or not np.isfinite(total):
+        return np.zeros(0, dtype=np.int32)
+    keys = np.sort(rng.random(min(EXPLORATION_POOL, 64 * len(bonus)))) * total
+    return np.minimum(np.searchsorted(cumulative, keys, side="right"),
+                      len(bonus) - 1).astype(np.int32)
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct values of a sorted array, how often each occurs)."""
+    if not len(values):
+        return values, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return values[starts], np.diff(np.append(starts, len(values)))
 
 
 def _logsumexp(*parts: np.ndarray) -> float:
