@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import io
 import itertools
 import socket
 import tempfile
@@ -21,6 +22,7 @@ import time
 from cheroot import wsgi
 
 MIN_BODY_RATE = 64 * 1024          # bytes per second a body must average after the grace
+SPILL_BYTES = 8 << 20             # a body beyond this goes to a temporary file
 _CHUNK = 1 << 16
 CLOSE_CONNECTION = "personalize.close_connection"
 BODY_DEADLINE = "personalize.body_deadline"   # (seconds) -> cancel()
@@ -31,16 +33,41 @@ class BodyTimeout(Exception):
 
 
 class Body:
-    """A request body read in full: in memory up to 8 MB, then in a temporary file."""
+    """A request body read in full: its chunks in memory up to SPILL_BYTES, then in a
+    temporary file (a SpooledTemporaryFile per request cost more than parsing it)."""
 
     def __init__(self):
-        self.file = tempfile.SpooledTemporaryFile(max_size=8 << 20)
-        self.size = 0
+        self._chunks: list[bytes] = []
+        self._file = None
+        self._kept = 0
+        self.size = 0   # bytes received, kept or not (read_body counts them)
         self.sha256 = hashlib.sha256()
 
+    def keep(self, chunk: bytes) -> None:
+        self.sha256.update(chunk)
+        self._kept += len(chunk)
+        if self._file is None and self._kept > SPILL_BYTES:
+            self._file = tempfile.TemporaryFile()
+            self._file.writelines(self._chunks)
+            self._chunks = []
+        if self._file is not None:
+            self._file.write(chunk)
+        else:
+            self._chunks.append(chunk)
+
     def bytes(self) -> bytes:
-        self.file.seek(0)
-        return self.file.read()
+        if self._file is None:
+            return b"".join(self._chunks)
+        self._file.seek(0)
+        return self._file.read()
+
+    @property
+    def file(self):
+        """The body as a file positioned at its start."""
+        if self._file is None:
+            return io.BytesIO(b"".join(self._chunks))
+        self._file.seek(0)
+        return self._file
 
 
 def read_body(environ, timeout_seconds: float, keep_limit: int | None = None) -> Body | None:
@@ -68,8 +95,7 @@ def read_body(environ, timeout_seconds: float, keep_limit: int | None = None) ->
                 break
             body.size += len(chunk)
             if keep_limit is None or body.size <= keep_limit:
-                body.file.write(chunk)
-                body.sha256.update(chunk)
+                body.keep(chunk)
             if length is None and time.monotonic() - started > (
                     timeout_seconds + body.size / MIN_BODY_RATE):
                 raise BodyTimeout()
@@ -79,7 +105,6 @@ def read_body(environ, timeout_seconds: float, keep_limit: int | None = None) ->
     if length is not None and body.size < length and (
             time.monotonic() - started >= allowance):
         raise BodyTimeout()
-    body.file.seek(0)
     return body if keep_limit is None or body.size <= keep_limit else None
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from chalicelib.storage.base import AlreadyExists, Doc, EventStore, ResourceStore
+from chalicelib.storage.documents import dumps
 from chalicelib.storage.group_commit import GroupCommit
 
 _SCHEMA = """
@@ -143,16 +144,15 @@ class SqliteEventStore(EventStore):
     @staticmethod
     def _inserting(dataset_group_arn, rows: Iterable[Doc]):
         values = [(dataset_group_arn, row.get("USER_ID"), row.get("SESSION_ID"),
-                   json.dumps(row)) for row in rows]
+                   dumps(row)) for row in rows]
         if not values:
             return None
 
         def insert(db):
-            last = 0
-            for value in values:
-                last = db.execute("INSERT INTO events (dataset_group, user_id, session_id, "
-                                  "doc) VALUES (?, ?, ?, ?)", value).lastrowid
-            return last
+            db.executemany("INSERT INTO events (dataset_group, user_id, session_id, doc) "
+                           "VALUES (?, ?, ?, ?)", values)
+            # executemany leaves cursor.lastrowid alone; SQLite's own counter has it
+            return db.execute("SELECT last_insert_rowid()").fetchone()[0]
         return insert
 
     def _rows(self, sql, args) -> list[Doc]:
