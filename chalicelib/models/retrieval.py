@@ -156,10 +156,12 @@ def _split_oversized(rows: _Rows, leaf_of: torch.Tensor, leaf_size: int,
 
 class InnerProductIndex:
     def __init__(self, vectors: torch.Tensor, seed: int = 0, bias: torch.Tensor | None = None,
-                 float_scan_bytes: int = FLOAT_SCAN_BYTES):
+                 float_scan_bytes: int | None = None):
         """vectors [n, d], float32, kept by reference for exact rescoring; bias [n]: a last
         component of every vector (queries then have d + 1 components); float_scan_bytes: the
-        largest float32 leaf-sorted copy kept (int8 codes beyond it)."""
+        largest float32 leaf-sorted copy kept (int8 codes beyond it; default
+        FLOAT_SCAN_BYTES)."""
+        float_scan_bytes = FLOAT_SCAN_BYTES if float_scan_bytes is None else float_scan_bytes
         vectors = vectors.detach().float().contiguous()
         bias = None if bias is None else bias.detach().float().contiguous()
         n = len(vectors)
