@@ -46,13 +46,7 @@ from chalicelib.models.exploration import (ItemStatistics, exploration_bonus,
 from chalicelib.models.retrieval import CROWD_ROWS, InnerProductIndex
 
 RETRIEVAL_FROM = 100_000
-RETRIEVAL_BUDGET = 16_384    # items scored exactly per request above RETRIEVAL_FROM, at most
-# ... and at least an eighth of the index's distinct vectors or RETRIEVAL_MIN_BUDGET: recall
-# follows the share of the index scanned (bench/retrieval_recall.py: 0.96 at 3.2%, 0.99 at
-# 6.4%), so an index of few distinct vectors (cold items of a genre share one) need not scan
-# half of them as a flat 16k would
-RETRIEVAL_MIN_BUDGET = 4_096
-RETRIEVAL_SHARE = 8
+RETRIEVAL_BUDGET = 16_384    # items scored exactly per request above RETRIEVAL_FROM
 POPULAR_CANDIDATES = 512
 EXPLORATION_DRAWS = 512        # at least; 4 per requested result for long lists
 EXPLORATION_POOL = 1 << 20     # draws made per bonus refresh, at most 64 per item
@@ -240,9 +234,7 @@ class Scorer:
     def _retrieved(self, index, state, prior, history, mask, exploring, now, cut_off_days,
                    generator, num_results):
         state = state.numpy()
-        budget = min(RETRIEVAL_BUDGET,
-                     max(RETRIEVAL_MIN_BUDGET, len(index.order) // RETRIEVAL_SHARE))
-        found = index.search(np.append(state, np.float32(1.0)), budget,
+        found = index.search(np.append(state, np.float32(1.0)), RETRIEVAL_BUDGET,
                              crowd_rows=max(CROWD_ROWS, 2 * num_results))
         draws = max(EXPLORATION_DRAWS, 4 * num_results)
         drawn, drawn_counts = _runs(self._draw_explorable(now, cut_off_days, generator, draws)) \
