@@ -106,3 +106,26 @@ def test_put_events_with_a_user_is_one_group_committed_write(tmp_path):
     assert len(writes) == 1
     assert last == store.last_seq("g")
     assert [row["ITEM_ID"] for row in store.user_events("g", "u")] == ["before", "a", "b"]
+
+
+def test_the_wal_is_checkpointed_beside_the_writer_and_rewound(tmp_path, monkeypatch):
+    # The writer's own connection does not checkpoint automatically (that stalled every
+    # waiting caller); the checkpointer thread and the writer's short catch-up must, or
+    # the WAL would grow with every event ever sent.
+    monkeypatch.setattr(GroupCommit, "CHECKPOINT_EVERY", 4)
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    store = SqliteEventStore(database)
+    row = {"USER_ID": "u", "ITEM_ID": "i", "PROPERTIES": "x" * 2000}
+    wal = tmp_path / "db.sqlite3-wal"
+    sizes = []
+    for batch in range(300):   # ~6 MB of events, a write at a time
+        store.append_events("group", [dict(row, EVENT_ID=f"{batch}-{k}") for k in range(10)])
+        sizes.append(wal.stat().st_size)
+    assert len(store.events("group")) == 3000
+    writer = database._group_commit._db
+    assert writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    # the WAL header's checkpoint sequence number counts the times the WAL was rewound to
+    # its start; the file never shrinks, but it stops growing
+    rewinds = int.from_bytes(wal.read_bytes()[12:16], "big")
+    assert rewinds >= 2, rewinds
+    assert max(sizes) < 14_000_000, max(sizes)   # without checkpoints: about 20 MB
