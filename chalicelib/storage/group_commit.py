@@ -114,7 +114,6 @@ class GroupCommit(WriteBatcher):
     Commits stay as durable as before: they are in the WAL when acknowledged."""
 
     CHECKPOINT_EVERY = 32   # batches committed between two wake-ups of the checkpointer
-    WRITER_SHARE = 64       # WAL frames left for the writer's own checkpoint, about
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], max_batch: int = 512):
         super().__init__(max_batch, name="sqlite-group-commit")
@@ -150,16 +149,7 @@ class GroupCommit(WriteBatcher):
             self._checkpoint_due.clear()
             if self._copied.is_set():   # the writer has not caught up yet: a pass now
                 continue                # would make its checkpoint busy
-            # pass after pass, each copying what the writer committed during the last,
-            # until the writer's own share would be small
-            before = copied = None
-            for _ in range(4):
-                copied = _checkpoint(db)
-                if copied is None or (before is not None
-                                      and copied - before <= self.WRITER_SHARE):
-                    break
-                before = copied
-            if copied is not None:
+            if _checkpoint(db) is not None:
                 self._copied.set()
 
     def _failed(self, error: BaseException) -> None:
