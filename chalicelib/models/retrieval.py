@@ -65,6 +65,9 @@ class SearchResult:
     tail_log_sizes: np.ndarray     # per unprobed leaf: log(number of items)
     tail_scores: np.ndarray        # per unprobed leaf: centroid . query
     tail_leaves: np.ndarray        # which leaves those are
+    positions: np.ndarray | None = None   # the probed positions: rows[:len(positions)] are
+                                          # order[positions], the rest crowd members
+    runs: list[tuple[int, int]] | None = None   # those positions as [start, end) runs
 
 
 class _Rows:
@@ -298,7 +301,8 @@ class InnerProductIndex:
             tail_log_sizes = np.concatenate([tail_log_sizes, crowd_tail[0]])
             tail_scores = np.concatenate([tail_scores, crowd_tail[1]])
             tail_leaves = np.concatenate([tail_leaves, crowd_tail[2]])
-        return SearchResult(rows, scores, tail_log_sizes, tail_scores, tail_leaves)
+        return SearchResult(rows, scores, tail_log_sizes, tail_scores, tail_leaves, positions,
+                            list(zip(starts, ends)))
 
     def _scan(self, start: int, end: int, query: np.ndarray) -> np.ndarray:
         """Approximate scores of positions start:end of the leaf-sorted copy."""

@@ -228,7 +228,7 @@ def test_retrieval_scratch_is_reset_after_each_request(model, retrieval):
         history = [f"i{(start + k) % V}" for k in range(3)]
         got = model.recommend("u", history, 8, exploration_weight=0.5, now=NOW)
         assert not {item for item, _ in got} & set(history)
-        assert (model.scorer._scratch.positions == -1).all()
+        assert all((mark == -1).all() for mark in model.scorer._scratch.marks)
 
 
 def test_a_stale_bonus_is_served_while_it_is_refreshed_in_the_background(model):
@@ -237,7 +237,7 @@ def test_a_stale_bonus_is_served_while_it_is_refreshed_in_the_background(model):
     fresh, _ = scorer.bonus(None, 30.0)   # nothing cached: computed at once
     stale = np.zeros_like(fresh)
     scorer._bonus[30.0] = (time.time() - 10 * scoring.BONUS_REFRESH_SECONDS, stale,
-                           np.cumsum(stale, dtype=np.float64))
+                           np.zeros(0, dtype=np.int32))
     served, _ = scorer.bonus(None, 30.0)
     assert served is stale                # the request did not wait for the refresh
     deadline = time.time() + 30
@@ -248,3 +248,39 @@ def test_a_stale_bonus_is_served_while_it_is_refreshed_in_the_background(model):
     later = time.time() + 10 * scoring.BONUS_REFRESH_SECONDS
     assert scorer.bonus(later, 30.0)[1] is not None and scorer._bonus[30.0][0] == later
     scorer._bonus.clear()
+
+
+def test_the_retrieval_path_over_crowds_matches_exact_scoring(monkeypatch):
+    # Rows found through index positions, crowd members, popular and drawn items: each must
+    # land on its own row of the request. With every vector probed, the retrieval path's
+    # probabilities are the exact ones, crowds and history included.
+    from chalicelib.models.exploration import ItemStatistics
+    generator = torch.Generator().manual_seed(5)
+    distinct = torch.randn(600, 8, generator=generator)
+    crowd_vectors = torch.randn(3, 8, generator=generator)
+    z = torch.cat([distinct, crowd_vectors.repeat_interleave(400, 0)])   # 1,800 items
+    bias = torch.cat([0.1 * torch.randn(600, generator=generator),
+                      torch.tensor([0.5, 0.0, -0.5]).repeat_interleave(400)])
+    stats = ItemStatistics(np.full(len(z), NOW - 86400.0),
+                           np.random.default_rng(0).random(len(z)).astype(np.float32) * 5,
+                           np.zeros(len(z), np.float32))
+    scorer = scoring.Scorer(z, bias, stats, lambda x: x, bptt=4)
+    monkeypatch.setattr(scoring, "RETRIEVAL_FROM", 0)
+    monkeypatch.setattr(scoring, "RETRIEVAL_BUDGET", len(z))
+    monkeypatch.setattr(scoring, "CROWD_ROWS", 400)
+    index = scorer.index()
+    assert index.counts is not None and len(index.order) == 603
+    state = torch.randn(8, generator=generator)
+    history = [3, 650, 1210, int(scorer.popular[0])]   # distinct, crowd members, popular
+    space = scorer._retrieved(index, state, 0.2, history, None, True, NOW, 30.0,
+                              torch.Generator().manual_seed(1), 10)
+    exact = scorer._exact(state, 0.2, history, None, False, NOW, 30.0)
+    rows = space.rows.numpy()
+    assert len(set(rows.tolist())) == len(rows) == len(z)       # each item once
+    np.testing.assert_allclose(space.exploit.numpy(), exact.exploit.numpy()[rows],
+                               rtol=1e-4, atol=1e-9)
+    assert set(rows[~space.candidates.numpy()].tolist()) == set(history)
+    assert set(rows[space.history.numpy()].tolist()) == set(history)
+    explored = rows[space.explore.numpy() > 0]   # drawn items, all candidates
+    assert len(explored) and not set(explored.tolist()) & set(history)
+    assert all((mark == -1).all() for mark in scorer._scratch.marks)

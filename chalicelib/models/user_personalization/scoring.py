@@ -100,6 +100,7 @@ class Scorer:
         self._build_lock = threading.Lock()
         self._building = False
         self._leaf_log_popularity: np.ndarray | None = None
+        self._position_log_popularity: np.ndarray | None = None
         self._scratch = threading.local()
 
     @property
@@ -182,6 +183,8 @@ class Scorer:
             if self._index is None:
                 index = InnerProductIndex(self.z, bias=self.bias)   # [z_i, b_i], no copy
                 self._leaf_log_popularity = index.leaf_means(self._log_popularity_np)
+                # per position, the log popularity of the row order[position] found there
+                self._position_log_popularity = self._log_popularity_np[index.order]
                 if self._boost_np is not None:
                     self._leaf_boost = index.leaf_means(self._boost_np)
                 self._index = index
@@ -234,37 +237,57 @@ class Scorer:
     def _retrieved(self, index, state, prior, history, mask, exploring, now, cut_off_days,
                    generator, num_results):
         state = state.numpy()
-        found = index.search(np.append(state, np.float32(1.0)), RETRIEVAL_BUDGET,
+        query = np.append(state, np.float32(1.0))
+        found = index.search(query, RETRIEVAL_BUDGET,
                              crowd_rows=max(CROWD_ROWS, 2 * num_results))
         draws = max(EXPLORATION_DRAWS, 4 * num_results)
         drawn, drawn_counts = _runs(self._draw_explorable(now, cut_off_days, generator, draws)) \
             if exploring else (np.zeros(0, dtype=np.int64), None)
-        scored = len(found.rows)
-        with self._positions() as position:
-            # position[item] = its index among the request's rows, -1 for other items;
-            # rows: the found items, then the popular ones not found, then the drawn ones
-            # found by neither
-            position[found.rows] = np.arange(scored, dtype=np.int32)
-            popular_new = position[self.popular] < 0
+        leading, scored = len(found.positions), len(found.rows)
+        with self._marks(index) as (at_position, at_item):
+            # Which of the request's rows an item is, without writing a catalogue-long
+            # array at ~17k random places (and again to reset it): the found rows are runs
+            # of index positions, marked slice by slice in a position-long array; the few
+            # others (crowd members, popular and drawn items) in an item-long one.
+            offset = 0
+            for start, end in found.runs:
+                at_position[start:end] = np.arange(offset, offset + end - start, dtype=np.int32)
+                offset += end - start
+            at_item[found.rows[leading:]] = np.arange(leading, scored, dtype=np.int32)
+
+            def row_of(items: np.ndarray) -> np.ndarray:
+                position = index.position_of[items]
+                at = np.where(index.order[position] == items, at_position[position], -1)
+                return np.where(at >= 0, at, at_item[items])
+
+            popular_new = row_of(self.popular) < 0
             popular = self.popular[popular_new]
-            position[popular] = np.arange(scored, scored + len(popular), dtype=np.int32)
-            more = drawn[position[drawn] < 0]
+            at_item[popular] = np.arange(scored, scored + len(popular), dtype=np.int32)
+            more = drawn[row_of(drawn) < 0]
             rows = np.concatenate([found.rows, popular, more])
-            position[more] = np.arange(scored + len(popular), len(rows), dtype=np.int32)
+            at_item[more] = np.arange(scored + len(popular), len(rows), dtype=np.int32)
             seen = np.zeros(len(rows), dtype=bool)
             if history:
-                at = position[np.asarray(history, dtype=np.int64)]
+                at = row_of(np.asarray(history, dtype=np.int64))
                 seen[at[at >= 0]] = True
-            drawn_at = position[drawn]
-            position[rows] = -1
+            drawn_at = row_of(drawn)
+            for start, end in found.runs:
+                at_position[start:end] = -1
+            at_item[rows[leading:]] = -1
+        if index.float_rows is not None:   # the same vectors, in a smaller matrix than z
+            more_logits = index.float_rows[index.position_of[more]] @ query
+        else:
+            more_logits = self._z_np[more] @ state + self._bias_np[more]
         logits = np.concatenate([found.scores,
                                  (self._popular_z @ state + self._popular_bias)[popular_new],
-                                 self._z_np[more] @ state + self._bias_np[more]])
+                                 more_logits])
         # normalisers over the whole catalogue: scored items exactly, the unprobed leaves
         # estimated (the few extra items counted twice keep every sum below 1)
         personal_norm = _logsumexp(logits, found.tail_log_sizes + found.tail_scores)
         personal = logits - personal_norm
-        blended = (1 - prior) * personal + prior * self._log_popularity_np[rows]
+        log_popularity = np.concatenate([self._position_log_popularity[found.positions],
+                                         self._log_popularity_np[rows[leading:]]])
+        blended = (1 - prior) * personal + prior * log_popularity
         tail = found.tail_log_sizes + (1 - prior) * (found.tail_scores - personal_norm) \
             + prior * self._leaf_log_popularity[found.tail_leaves]
         if self._boost_np is not None:
@@ -285,16 +308,19 @@ class Scorer:
                               torch.from_numpy(allowed & seen), explore)
 
     @contextmanager
-    def _positions(self):
-        """This thread's catalogue-long int32 scratch array, all -1 on entry; the caller
-        resets what it set (O(rows), not O(catalogue), per request)."""
-        scratch = getattr(self._scratch, "positions", None)
-        if scratch is None:
-            scratch = self._scratch.positions = np.full(self.size, -1, dtype=np.int32)
+    def _marks(self, index):
+        """This thread's scratch arrays, all -1 on entry: one over the index's positions,
+        one over the catalogue's items; the caller resets what it set (O(rows), not
+        O(catalogue), per request)."""
+        marks = getattr(self._scratch, "marks", None)
+        if marks is None:
+            marks = self._scratch.marks = (np.full(len(index.order), -1, dtype=np.int32),
+                                           np.full(self.size, -1, dtype=np.int32))
         try:
-            yield scratch
+            yield marks
         except BaseException:
-            scratch.fill(-1)
+            for mark in marks:
+                mark.fill(-1)
             raise
 
     def _draw_explorable(self, now, cut_off_days, generator, draws: int) -> np.ndarray:
