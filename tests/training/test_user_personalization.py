@@ -369,3 +369,17 @@ def test_the_default_stopping_metric_is_cross_entropy():
     assert TrainingSettings.parse({}).early_stopping_metric == "cross-entropy"
     with pytest.raises(ValueError, match="early_stopping_metric"):
         TrainingSettings.parse({"early_stopping_metric": "recall"})
+
+
+def test_the_numpy_gru_state_is_the_torch_gru_state():
+    # serving computes a history's state with SequenceNetwork.last_state (numpy); it must
+    # be the state the trained GRU gives, for short and long histories and large inputs
+    from chalicelib.models.user_personalization.network import SequenceNetwork
+    torch.manual_seed(0)
+    network = SequenceNetwork(10, 4, 16, dropout=0.3).eval()
+    for steps in (1, 5, 40):
+        x = 3 * torch.randn(steps, 16)
+        with torch.no_grad():
+            expected = network.sequence(x[None])[0, -1].numpy()
+        np.testing.assert_allclose(network.last_state(x.numpy()), expected, rtol=1e-5,
+                                   atol=1e-6)

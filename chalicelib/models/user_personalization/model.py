@@ -65,7 +65,8 @@ class UserPersonalizationModel(Model):
                 self._b = self.network.item_bias.weight[:len(self.item_ids), 0].clone()
         self._unit_z = None
         self.scorer = Scorer(self._z, self._b, self.stats, self.network.sequence,
-                             self.settings.bptt, self.network.context_in, self.boost)
+                             self.settings.bptt, self.network.context_in, self.boost,
+                             getattr(self.network, "last_state", None))
 
     def with_objective(self, objective: Objective | None, items) -> "UserPersonalizationModel":
         """The same trained network serving another optimisation objective (the objective

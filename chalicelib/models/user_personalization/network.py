@@ -7,6 +7,7 @@ context added to its step input (`step_inputs`), the next step's context added t
 that scores the items (`conditioned`)."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -92,6 +93,27 @@ class SequenceNetwork(ItemVectorNetwork):
     def sequence(self, x: torch.Tensor) -> torch.Tensor:
         outputs, _ = self.gru(self.dropout(x))
         return self.dropout(outputs)
+
+    def last_state(self, x: np.ndarray) -> np.ndarray:
+        """sequence(x[None])[0, -1] in eval mode, for one [T, D] float32 sequence, in numpy:
+        a request's short history costs torch's GRU 0.96 ms at 149 dimensions and 26
+        steps (call overhead per step), this 0.57 ms."""
+        w_ih, w_hh = self.gru.weight_ih_l0.detach().numpy(), self.gru.weight_hh_l0.detach().numpy()
+        b_ih, b_hh = self.gru.bias_ih_l0.detach().numpy(), self.gru.bias_hh_l0.detach().numpy()
+        d = w_hh.shape[1]
+        inputs = x @ w_ih.T + b_ih   # every step's input gates in one product
+        h = np.zeros(d, dtype=np.float32)
+        for gates in inputs:   # PyTorch's GRU: reset, update, new
+            hidden = w_hh @ h + b_hh
+            reset = _sigmoid(gates[:d] + hidden[:d])
+            update = _sigmoid(gates[d:2 * d] + hidden[d:2 * d])
+            new = np.tanh(gates[2 * d:] + reset * hidden[2 * d:])
+            h = new + update * (h - new)
+        return h
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)   # no overflow warning for large |x|
 
 
 class CausalBlock(nn.Module):

@@ -72,11 +72,15 @@ class CandidateSpace:
 class Scorer:
     def __init__(self, z: torch.Tensor, bias: torch.Tensor, stats: ItemStatistics,
                  sequence: Callable[[torch.Tensor], torch.Tensor], bptt: int,
-                 context_in: torch.nn.Module | None = None, boost: np.ndarray | None = None):
+                 context_in: torch.nn.Module | None = None, boost: np.ndarray | None = None,
+                 last_state: Callable[[np.ndarray], np.ndarray] | None = None):
         # sequence: the network's [B, T, D] -> [B, T, D] sequence model (in eval mode);
+        # last_state: the same model's last state of one [T, D] sequence in numpy, if it
+        # has one (faster for a single short history);
         # context_in: its context embedding of each step's input (None: no context fields);
         # boost: the optimisation objective's per-item log-probability boost
         self.z, self.bias, self.stats, self.sequence, self.bptt = z, bias, stats, sequence, bptt
+        self.last_state = last_state
         self.context_in = context_in
         self._boost_np = None if boost is None or not np.any(boost) else \
             np.ascontiguousarray(boost, dtype=np.float32)
@@ -132,8 +136,8 @@ class Scorer:
                 x = self.z[torch.tensor(rows[-self.bptt:])]
                 if codes is not None:
                     x = x + self.context_in(torch.from_numpy(codes))
-                outputs = self.sequence(x[None])
-            state = outputs[0, -1]
+                state = torch.from_numpy(self.last_state(x.numpy())) \
+                    if self.last_state is not None else self.sequence(x[None])[0, -1]
         with self._lock:
             self._states[key] = state
             if len(self._states) > STATE_CACHE_SIZE:
