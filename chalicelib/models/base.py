@@ -54,6 +54,11 @@ class Model(ABC):
         """RELATED_ITEMS: items similar to item_id."""
         raise NotImplementedError(f"{self.recipe_name} does not give related items")
 
+    def prepare(self, histories: dict[str, list[str]]) -> None:
+        """After a load, in the background: precompute per-user serving state for these
+        histories (the training data's), so that their first requests do not pay for it.
+        Optional; answers must not depend on whether it ran."""
+
 
 class Recipe(ABC):
     name: str            # e.g. 'aws-user-personalization'

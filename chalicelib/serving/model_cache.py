@@ -59,7 +59,16 @@ class ModelCache:
                                     deployment.history_contexts)
                 self._loaded[arn] = deployed
                 settle_long_lived()
+                threading.Thread(target=self._prepare, args=(deployed,), daemon=True,
+                                 name="model-prepare").start()
         return deployed
+
+    @staticmethod
+    def _prepare(deployed: Deployed) -> None:
+        try:
+            deployed.model.prepare(deployed.histories)
+        except Exception:   # only a head start: requests compute what it did not
+            log.exception("preparing per-user serving state failed")
 
     def preload(self, versions: list[dict]) -> None:
         """After an automatic-update round: load the new revisions of the models being

@@ -284,3 +284,19 @@ def test_the_retrieval_path_over_crowds_matches_exact_scoring(monkeypatch):
     explored = rows[space.explore.numpy() > 0]   # drawn items, all candidates
     assert len(explored) and not set(explored.tolist()) & set(history)
     assert all((mark == -1).all() for mark in scorer._scratch.marks)
+
+
+def test_warmed_states_are_the_states_requests_compute(model):
+    # prepare() caches the training users' states in batches of right-padded sequences;
+    # each must be what user_state computes for that history alone
+    histories = {f"u{n}": [f"i{(n + k) % V}" for k in range(1 + n % 7)] for n in range(30)}
+    model.scorer._states.clear()
+    model.prepare(histories)
+    warmed = dict(model.scorer._states)
+    assert len(warmed) == 30
+    model.scorer._states.clear()
+    for history in histories.values():
+        rows = model._rows(history)
+        computed = model.scorer.user_state(rows)
+        torch.testing.assert_close(warmed[tuple(rows[-model.settings.bptt:])], computed,
+                                   rtol=1e-4, atol=1e-5)

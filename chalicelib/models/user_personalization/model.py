@@ -99,6 +99,10 @@ class UserPersonalizationModel(Model):
                 state = self.network.conditioned(state, torch.tensor(request))
         return rows, state
 
+    def prepare(self, histories: dict[str, list[str]]) -> None:
+        if not self.context_fields:   # with context fields a state depends on the request's
+            self.scorer.warm_states(self._rows(h) for h in histories.values())
+
     @staticmethod
     def popularity_prior(rows: list[int]) -> float:
         return COLD_USER_PRIOR / (COLD_USER_PRIOR + len(rows))

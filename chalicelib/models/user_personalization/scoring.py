@@ -144,6 +144,34 @@ class Scorer:
                 self._states.popitem(last=False)
         return state
 
+    def warm_states(self, histories, batch: int = 256) -> int:
+        """Cache h_u for these histories (lists of item rows), up to STATE_CACHE_SIZE, a
+        batch of right-padded sequences at a time (the state at a sequence's last real
+        step sees only its own steps, so it is the state user_state computes). Returns how
+        many were added."""
+        keys = []
+        for rows in histories:
+            key = tuple(rows[-self.bptt:])
+            if key and key not in self._states:
+                keys.append(key)
+                if len(keys) >= STATE_CACHE_SIZE:
+                    break
+        keys = list(dict.fromkeys(keys))
+        for start in range(0, len(keys), batch):
+            chunk = keys[start:start + batch]
+            lengths = torch.tensor([len(key) for key in chunk])
+            padded = torch.zeros(len(chunk), int(lengths.max()), dtype=torch.long)
+            for row, key in enumerate(chunk):
+                padded[row, :len(key)] = torch.tensor(key)
+            with torch.no_grad():
+                states = self.sequence(self.z[padded])[torch.arange(len(chunk)), lengths - 1]
+            with self._lock:
+                for key, state in zip(chunk, states):
+                    self._states.setdefault(key, state.clone())
+                while len(self._states) > STATE_CACHE_SIZE:
+                    self._states.popitem(last=False)
+        return len(keys)
+
     def bonus(self, now: float | None, cut_off_days: float) -> tuple[np.ndarray, np.ndarray]:
         """(exploration bonus per item, a pool of item rows drawn from it), recomputed when
         older than BONUS_REFRESH_SECONDS relative to `now`. On the clock (now=None) a
