@@ -57,7 +57,8 @@ class Model(ABC):
     def prepare(self, histories: dict[str, list[str]]) -> None:
         """After a load, in the background: precompute per-user serving state for these
         histories (the training data's), so that their first requests do not pay for it.
-        Optional; answers must not depend on whether it ran."""
+        Optional; answers must not depend on whether it ran (beyond float rounding: a
+        state computed in a batch may differ in its last bits)."""
 
 
 class Recipe(ABC):

@@ -65,9 +65,9 @@ class SearchResult:
     tail_log_sizes: np.ndarray     # per unprobed leaf: log(number of items)
     tail_scores: np.ndarray        # per unprobed leaf: centroid . query
     tail_leaves: np.ndarray        # which leaves those are
-    positions: np.ndarray | None = None   # the probed positions: rows[:len(positions)] are
-                                          # order[positions], the rest crowd members
-    runs: list[tuple[int, int]] | None = None   # those positions as [start, end) runs
+    positions: np.ndarray      # the probed positions: rows[:len(positions)] are
+                               # order[positions], the rest crowd members
+    runs: list[tuple[int, int]]    # those positions as [start, end) runs
 
 
 class _Rows:

@@ -25,8 +25,9 @@ million items takes tens of milliseconds that no request should wait for).
 The retrieval path works in numpy on catalogue-long arrays shared with the torch tensors:
 a request is a few dozen small array operations, and numpy's per-operation overhead is a
 fraction of torch's. Which candidate row an item is (membership and position tests) is
-answered by a per-thread scratch array over the catalogue, set for the request's rows and
-reset after it, instead of a fresh catalogue-long array per test.
+answered by two per-thread scratch arrays, one over the index's positions (the probed runs,
+set slice by slice) and one over the items (the few rows found otherwise), set for the
+request and reset after it, instead of a fresh catalogue-long array per test.
 """
 from __future__ import annotations
 
@@ -138,11 +139,18 @@ class Scorer:
                     x = x + self.context_in(torch.from_numpy(codes))
                 state = torch.from_numpy(self.last_state(x.numpy())) \
                     if self.last_state is not None else self.sequence(x[None])[0, -1]
-        with self._lock:
-            self._states[key] = state
-            if len(self._states) > STATE_CACHE_SIZE:
-                self._states.popitem(last=False)
+        self._remember([(key, state)], replace=True)
         return state
+
+    def _remember(self, states, replace: bool) -> None:
+        """Cache (key, state) pairs, the oldest evicted beyond STATE_CACHE_SIZE; without
+        `replace`, a state already cached for a key is kept."""
+        with self._lock:
+            for key, state in states:
+                if replace or key not in self._states:
+                    self._states[key] = state
+            while len(self._states) > STATE_CACHE_SIZE:
+                self._states.popitem(last=False)
 
     def warm_states(self, histories, batch: int = 256) -> int:
         """Cache h_u for these histories (lists of item rows), up to STATE_CACHE_SIZE, a
@@ -165,11 +173,8 @@ class Scorer:
                 padded[row, :len(key)] = torch.tensor(key)
             with torch.no_grad():
                 states = self.sequence(self.z[padded])[torch.arange(len(chunk)), lengths - 1]
-            with self._lock:
-                for key, state in zip(chunk, states):
-                    self._states.setdefault(key, state.clone())
-                while len(self._states) > STATE_CACHE_SIZE:
-                    self._states.popitem(last=False)
+            self._remember([(key, state.clone()) for key, state in zip(chunk, states)],
+                           replace=False)
         return len(keys)
 
     def bonus(self, now: float | None, cut_off_days: float) -> tuple[np.ndarray, np.ndarray]:
@@ -295,14 +300,16 @@ class Scorer:
             popular_new = row_of(self.popular) < 0
             popular = self.popular[popular_new]
             at_item[popular] = np.arange(scored, scored + len(popular), dtype=np.int32)
-            more = drawn[row_of(drawn) < 0]
+            drawn_at = row_of(drawn)   # drawn is distinct: its new rows follow in order
+            new = drawn_at < 0
+            more = drawn[new]
             rows = np.concatenate([found.rows, popular, more])
-            at_item[more] = np.arange(scored + len(popular), len(rows), dtype=np.int32)
+            drawn_at[new] = np.arange(scored + len(popular), len(rows), dtype=np.int32)
+            at_item[more] = drawn_at[new]
             seen = np.zeros(len(rows), dtype=bool)
             if history:
                 at = row_of(np.asarray(history, dtype=np.int64))
                 seen[at[at >= 0]] = True
-            drawn_at = row_of(drawn)
             for start, end in found.runs:
                 at_position[start:end] = -1
             at_item[rows[leading:]] = -1
