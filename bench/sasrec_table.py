@@ -3,6 +3,7 @@ and scored in this one process, one after another, on fixed threads.
 
     .venv/bin/python bench/sasrec_table.py [--protocols a b c]
         [--models v2 v1 sasrec gru4rec popularity] [--max-seconds 3600] [--threads 1]
+        [--hyperparameters NAME=VALUE ...]   # given to our recipes (ablations)
 
 Protocols:
   (a) SASRec's published one on the Amazon video games (Video.txt), as its public code runs
@@ -190,7 +191,8 @@ def train_model(key: str, partition: Sequences, recipe_data, dense: bool, args, 
                 lines.append(line)
                 log(f"  {key}: {line}")
         started = time.perf_counter()
-        model = get_recipe(OURS[key]).train(recipe_data, {}, seed=args.seed, log=keep)
+        model = get_recipe(OURS[key]).train(recipe_data, dict(args.hyperparameters),
+                                            seed=args.seed, log=keep)
         seconds = time.perf_counter() - started
         kept = [line for line in lines if line.startswith("early stopping")]
         run = sum(1 for line in lines if line.startswith("epoch "))
@@ -258,6 +260,10 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=str(RESULTS / "sasrec_table.json"))
+    parser.add_argument("--hyperparameters", nargs="*", default=[], type=_hyperparameter,
+                        metavar="NAME=VALUE",
+                        help="our recipes' hyperparameters over their defaults, e.g. "
+                             "num_negatives=152 (the default before session 12)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows: list[dict] = []
@@ -311,6 +317,13 @@ def main(argv=None) -> int:
     print(table(rows))
     print(f"saved {save(args, rows)}")
     return 0
+
+
+def _hyperparameter(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
 
 
 class NamedItems:

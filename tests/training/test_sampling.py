@@ -42,8 +42,9 @@ def test_draws_are_deterministic_given_the_generator():
 def test_proposal_keeps_unseen_items_drawable_and_negatives_scale():
     q = unigram_proposal(np.array([0, 10, 100]))
     assert q[0] > 0 and abs(q.sum() - 1) < 1e-12
-    assert default_num_negatives(1_000_000) == 1000
-    assert default_num_negatives(10) == 16
+    assert default_num_negatives(10_000_000) == 3163    # sqrt(V) for huge catalogues
+    assert default_num_negatives(1_000_000) == 2048     # the floor below 4.2M items
+    assert default_num_negatives(10) == 10              # never more than the vocabulary
 
 
 def _gradient(loss_fn, hidden):

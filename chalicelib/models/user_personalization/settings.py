@@ -23,7 +23,7 @@ DEFAULT_HYPERPARAMETERS = {
     "validation_users": "2000",       # users whose last event is held out to pick the epoch
     "learning_rate": "0.005",
     "batch_size": "64",
-    "num_negatives": "auto",          # auto = about sqrt(V)
+    "num_negatives": "auto",          # auto = sqrt(V), at least 2,048 (sampling.py)
     "softmax": "auto",                # auto | full | sampled
     "id_dropout": "0.2",              # share of items scored from metadata only per step
     "dropout": "0.2",                 # on the GRU's inputs and outputs while training
