@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
 import resource
 import json
@@ -33,7 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from chalicelib.models.user_personalization import (  # noqa: E402
     TrainingSettings, Trainer, WindowBuilder)
-from chalicelib.models.user_personalization.network import build_network  # noqa: E402
+from chalicelib.models.user_personalization.network import (  # noqa: E402
+    TRANSFORMER, build_network)
+from chalicelib.models.user_personalization.settings import (  # noqa: E402
+    V2_DEFAULT_HYPERPARAMETERS)
 from chalicelib.models.row_adagrad import (  # noqa: E402
     ADAM_STATE_LIMIT_BYTES, RowWiseAdagrad, adam_state_bytes)
 from serving_setup import CpuSteal, print_table  # noqa: E402
@@ -56,12 +60,26 @@ def state_bytes(optimizer) -> int:
                for t in state.values() if torch.is_tensor(t))
 
 
+def negatives_for(rule: str, vocabulary: int) -> dict[str, str]:
+    """The num_negatives hyperparameter a --negatives rule sets: none (the recipe's default),
+    sqrt(V) (the default before session 12) or a number."""
+    if rule == "default":
+        return {}
+    if rule == "sqrt":
+        return {"num_negatives": str(max(16, math.ceil(math.sqrt(vocabulary))))}
+    return {"num_negatives": str(int(rule))}
+
+
 def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, seed: int = 0,
-            sequence_model: str = "gru", optimizer: str = "auto"):
-    settings = TrainingSettings.parse({"hidden_dimension": str(dim), "batch_size": str(batch),
+            sequence_model: str = "gru", optimizer: str = "auto", negatives: str = "default"):
+    settings = TrainingSettings.parse({**negatives_for(negatives, vocabulary),
+                               "hidden_dimension": str(dim), "batch_size": str(batch),
                                "softmax": softmax, "epochs": "1000", "max_steps": str(steps),
                                "log_every_steps": "1000000", "id_dropout": "0",
-                               "early_stopping_patience": "0"}, sequence_model=sequence_model)
+                               "early_stopping_patience": "0"},
+                               # each recipe's own defaults otherwise (v2: 8,192 negatives)
+                               V2_DEFAULT_HYPERPARAMETERS if sequence_model == TRANSFORMER
+                               else None, sequence_model=sequence_model)
     users = max(steps * batch + batch, 64)
     user_codes, items, stamps, counts = zipf_sequences(vocabulary, users, settings.bptt + 1, seed)
     hard = np.full((len(items), 0), -1, dtype=np.int64)
@@ -108,6 +126,9 @@ def main() -> None:
                         help="the item tables' optimiser: auto = the trainer's choice "
                              "(SparseAdam, row-wise Adagrad where Adam's state is over "
                              "ADAM_STATE_LIMIT_BYTES); adam is skipped where it is over")
+    parser.add_argument("--negatives", nargs="+", default=["default"],
+                        help="negatives per step, one row each: default (each recipe's), "
+                             "sqrt (sqrt(V), the rule before session 12) or a number")
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
     full_steps = {10_000: 60, 100_000: 12, 1_000_000: 3}
@@ -115,18 +136,22 @@ def main() -> None:
     for vocabulary in map(int, args.vocabularies.split(",")):
         row = {"vocabulary": vocabulary}
         adam_mb = 2 * 4 * vocabulary * (args.dim + 1) / 2 ** 20
-        for model, optimizer in itertools.product(args.sequence_models, args.optimizers):
+        for negatives, model, optimizer in itertools.product(
+                args.negatives, args.sequence_models, args.optimizers):
             if optimizer == "adam" and adam_mb * 2 ** 20 > ADAM_STATE_LIMIT_BYTES:
                 print(f"{vocabulary:>9} items  {model:<11} adam: state {adam_mb:.0f} MB "
                       "over the limit, skipped", flush=True)
                 continue
             with CpuSteal() as steal:
                 sampled = measure(vocabulary, "sampled", args.sampled_steps, args.batch,
-                                  args.dim, sequence_model=model, optimizer=optimizer)
+                                  args.dim, sequence_model=model, optimizer=optimizer,
+                                  negatives=negatives)
             sampled.update(cpu_steal_percent=steal.percent, load_average=os.getloadavg()[0])
             key = "sampled" if model == "gru" else f"sampled_{model}"
+            if negatives != "default":
+                key = f"{key}_negatives_{negatives}"
             row[key if optimizer == "auto" else f"{key}_{optimizer}"] = sampled
-            memory.append([vocabulary, model, sampled["optimizer"],
+            memory.append([vocabulary, model, sampled["negatives"], sampled["optimizer"],
                            sampled["events_per_second"], sampled["table_mb"],
                            sampled["optimizer_state_mb"], sampled["adam_state_mb"],
                            sampled["max_rss_mb"], f"{steal.percent or 0:.0f}",
@@ -150,7 +175,7 @@ def main() -> None:
         print(" | ".join([str(row["vocabulary"])] + [f"{row[c]['events_per_second']:.0f}"
                                                       if c in row else "-" for c in columns]))
     print()
-    print_table(["items", "model", "item-table optimiser", "events/s", "tables MB",
+    print_table(["items", "model", "negatives", "item-table optimiser", "events/s", "tables MB",
                  "optimiser state MB", "Adam state would be MB", "max RSS MB", "CPU steal %",
                  "load avg"], memory)
     out = Path(args.output)

@@ -36,7 +36,9 @@ class Trainer:
         if mode == "auto":
             mode = "full" if self.num_items < FULL_SOFTMAX_BELOW else "sampled"
         self.full_softmax = mode == "full"
-        self.num_negatives = settings.num_negatives or default_num_negatives(self.num_items)
+        # with replacement, more draws than items would only repeat them
+        self.num_negatives = min(settings.num_negatives or default_num_negatives(self.num_items),
+                                 max(self.num_items, 1))
         self.sampler = None if self.full_softmax else AliasSampler(unigram_proposal(counts))
         # ID dropout only makes sense when there is metadata to fall back on
         self.id_dropout = settings.id_dropout if bool((features[:, 0] > 0).any()) else 0.0
