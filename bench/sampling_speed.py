@@ -71,7 +71,8 @@ def negatives_for(rule: str, vocabulary: int) -> dict[str, str]:
 
 
 def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, seed: int = 0,
-            sequence_model: str = "gru", optimizer: str = "auto", negatives: str = "default"):
+            sequence_model: str = "gru", optimizer: str = "auto", negatives: str = "default",
+            estimator: str = "distinct"):
     settings = TrainingSettings.parse({**negatives_for(negatives, vocabulary),
                                "hidden_dimension": str(dim), "batch_size": str(batch),
                                "softmax": softmax, "epochs": "1000", "max_steps": str(steps),
@@ -90,6 +91,7 @@ def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, see
     network = build_network(settings, vocabulary, 1)
     trainer = Trainer(network, features, counts.astype(np.float64), settings, seed,
                       lambda _: None)
+    trainer.distinct_negatives = estimator == "distinct"
     if optimizer != "auto":   # the trainer picks by memory; a comparison forces one
         tables = network.sparse_parameters()
         trainer.sparse_optimizer = RowWiseAdagrad(tables, lr=settings.learning_rate) \
@@ -101,6 +103,7 @@ def measure(vocabulary: int, softmax: str, steps: int, batch: int, dim: int, see
             "steps": summary["steps"],
             "events_per_step": batch * settings.bptt,
             "negatives": None if trainer.full_softmax else trainer.num_negatives,
+            "estimator": estimator,
             "seconds": round(summary["seconds"], 3),
             "events_per_second": round(summary["events_per_second"], 1),
             "optimizer": type(trainer.sparse_optimizer).__name__,
@@ -129,6 +132,10 @@ def main() -> None:
     parser.add_argument("--negatives", nargs="+", default=["default"],
                         help="negatives per step, one row each: default (each recipe's), "
                              "sqrt (sqrt(V), the rule before session 12) or a number")
+    parser.add_argument("--estimators", nargs="+", default=["distinct"],
+                        choices=["distinct", "per-draw"],
+                        help="score each distinct drawn item once (the trainer's way) or "
+                             "every draw (before session 12)")
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
     full_steps = {10_000: 60, 100_000: 12, 1_000_000: 3}
@@ -136,8 +143,8 @@ def main() -> None:
     for vocabulary in map(int, args.vocabularies.split(",")):
         row = {"vocabulary": vocabulary}
         adam_mb = 2 * 4 * vocabulary * (args.dim + 1) / 2 ** 20
-        for negatives, model, optimizer in itertools.product(
-                args.negatives, args.sequence_models, args.optimizers):
+        for negatives, estimator, model, optimizer in itertools.product(
+                args.negatives, args.estimators, args.sequence_models, args.optimizers):
             if optimizer == "adam" and adam_mb * 2 ** 20 > ADAM_STATE_LIMIT_BYTES:
                 print(f"{vocabulary:>9} items  {model:<11} adam: state {adam_mb:.0f} MB "
                       "over the limit, skipped", flush=True)
@@ -145,13 +152,15 @@ def main() -> None:
             with CpuSteal() as steal:
                 sampled = measure(vocabulary, "sampled", args.sampled_steps, args.batch,
                                   args.dim, sequence_model=model, optimizer=optimizer,
-                                  negatives=negatives)
+                                  negatives=negatives, estimator=estimator)
             sampled.update(cpu_steal_percent=steal.percent, load_average=os.getloadavg()[0])
             key = "sampled" if model == "gru" else f"sampled_{model}"
             if negatives != "default":
                 key = f"{key}_negatives_{negatives}"
+            if estimator != "distinct":
+                key = f"{key}_{estimator}"
             row[key if optimizer == "auto" else f"{key}_{optimizer}"] = sampled
-            memory.append([vocabulary, model, sampled["negatives"], sampled["optimizer"],
+            memory.append([vocabulary, model, sampled["negatives"], estimator, sampled["optimizer"],
                            sampled["events_per_second"], sampled["table_mb"],
                            sampled["optimizer_state_mb"], sampled["adam_state_mb"],
                            sampled["max_rss_mb"], f"{steal.percent or 0:.0f}",
@@ -175,7 +184,7 @@ def main() -> None:
         print(" | ".join([str(row["vocabulary"])] + [f"{row[c]['events_per_second']:.0f}"
                                                       if c in row else "-" for c in columns]))
     print()
-    print_table(["items", "model", "negatives", "item-table optimiser", "events/s", "tables MB",
+    print_table(["items", "model", "negatives", "scored", "item-table optimiser", "events/s", "tables MB",
                  "optimiser state MB", "Adam state would be MB", "max RSS MB", "CPU steal %",
                  "load avg"], memory)
     out = Path(args.output)

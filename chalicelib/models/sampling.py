@@ -89,6 +89,12 @@ class AliasSampler:
         coins = torch.rand(count, generator=generator)
         return torch.where(coins < self._accept[columns], columns, self._alias[columns])
 
+    def unique_negatives(self, count: int,
+                         generator: torch.Generator | None = None) -> torch.Tensor:
+        """The distinct items of `count` draws (sorted): a popular item drawn many times is
+        scored once (sampled_softmax_loss with draws=count corrects for it)."""
+        return torch.unique(self.draw(count, generator))
+
 
 def unigram_proposal(counts: np.ndarray, power: float = 1.0, floor: float = 1.0) -> np.ndarray:
     """Popularity proposal; `floor` keeps never-seen items drawable (they need negatives
@@ -104,7 +110,8 @@ def sampled_softmax_loss(hidden: torch.Tensor, targets: torch.Tensor,
                          hard_negatives: torch.Tensor | None = None,
                          hard_vectors: torch.Tensor | None = None,
                          hard_bias: torch.Tensor | None = None,
-                         subtract_log_q: bool = True) -> torch.Tensor:
+                         subtract_log_q: bool = True,
+                         draws: int | None = None) -> torch.Tensor:
     """Weighted mean cross-entropy of the true item against shared sampled negatives.
 
     hidden [N, D], targets [N] (item indices), target_vectors [N, D], target_bias [N];
@@ -113,21 +120,30 @@ def sampled_softmax_loss(hidden: torch.Tensor, targets: torch.Tensor,
     hard_negatives [N, K] (-1 = none): per-row extra negatives such as impressions that
     were not clicked. They are corrected like the rest so that every logit of a row is on
     the same (log-Q shifted) scale as the positive they compete with.
+    draws: the negatives are the distinct items of that many draws (unique_negatives), and
+    each logit is corrected by the log probability that its item is among them instead of
+    its expected draw count: of 8,192 draws over the 23,084 video-game items 5,232 are
+    distinct, so the [N, S] product shrinks by a third for the same sample.
     """
-    num_sampled = negatives.shape[0]
+    if draws is None:   # log of each item's expected draw count
+        def log_expected(items):
+            return log_q[items] + math.log(negatives.shape[0])
+    else:               # log P(item among the distinct draws) = log(1 - (1 - q)^draws)
+        def log_expected(items):
+            q = log_q[items].double().exp()
+            return torch.log(-torch.expm1(draws * torch.log1p(-q))).float()
     positive = (hidden * target_vectors).sum(-1) + target_bias
     sampled = hidden @ negative_vectors.T + negative_bias
-    log_expected = log_q + math.log(num_sampled)  # log of each item's expected draw count
     if subtract_log_q:
-        positive = positive - log_expected[targets]
-        sampled = sampled - log_expected[negatives]
+        positive = positive - log_expected(targets)
+        sampled = sampled - log_expected(negatives)
     # A sampled "negative" that is the row's own target is an accidental hit, not evidence.
     sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
     columns = [positive[:, None], sampled]
     if hard_negatives is not None and hard_negatives.numel():
         hard = torch.einsum("nd,nkd->nk", hidden, hard_vectors) + hard_bias
         if subtract_log_q:
-            hard = hard - log_expected[hard_negatives.clamp_min(0)]
+            hard = hard - log_expected(hard_negatives.clamp_min(0))
         invalid = (hard_negatives < 0) | (hard_negatives == targets[:, None])
         columns.append(hard.masked_fill(invalid, float("-inf")))
     logits = torch.cat(columns, dim=1)

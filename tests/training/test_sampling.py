@@ -75,6 +75,39 @@ def test_log_q_correction_makes_the_gradient_close_to_the_full_softmax():
     assert error[True] < 0.5 * error[False], error
 
 
+def test_distinct_negatives_with_inclusion_correction_estimate_the_full_softmax():
+    """The trainer scores each distinct draw once, corrected by log P(item drawn at least
+    once); that estimate must stay as close to the full softmax as the per-draw one."""
+    torch.manual_seed(0)
+    vocabulary, dim, num_sampled = 200, 8, 100
+    q = torch.from_numpy(zipf(vocabulary, 1.2)).float()
+    sampler = AliasSampler(q.numpy())
+    vectors, bias = torch.randn(vocabulary, dim), torch.zeros(vocabulary)
+    hidden, target = torch.randn(1, dim) * 0.5, torch.tensor([150])
+    weights = torch.ones(1)
+    exact = _gradient(lambda h: full_softmax_loss(h, target, vectors, bias, weights), hidden)
+    generator = torch.Generator().manual_seed(1)
+    estimates, sizes = {"distinct": [], "per draw": [], "uncorrected": []}, []
+    for _ in range(300):
+        drawn = sampler.draw(num_sampled, generator)
+        distinct = torch.unique(drawn)
+        sizes.append(len(distinct))
+        for kind, negatives, draws, correct in (("distinct", distinct, num_sampled, True),
+                                                ("per draw", drawn, None, True),
+                                                ("uncorrected", distinct, None, False)):
+            estimates[kind].append(_gradient(lambda h: sampled_softmax_loss(
+                h, target, vectors[target], bias[target], negatives, vectors[negatives],
+                bias[negatives], sampler.log_q, weights, subtract_log_q=correct,
+                draws=draws), hidden))
+    error = {k: float((torch.stack(e).mean(0) - exact).norm()) for k, e in estimates.items()}
+    assert max(sizes) < num_sampled            # popular items were drawn more than once
+    distinct = sampler.unique_negatives(50, generator)
+    assert torch.equal(distinct, torch.unique(distinct))
+    assert error["distinct"] < 0.15 * float(exact.norm()), error
+    assert error["distinct"] <= 1.1 * error["per draw"], error
+    assert error["distinct"] < 0.5 * error["uncorrected"], error
+
+
 def test_accidental_hits_and_hard_negatives():
     hidden = torch.tensor([[1.0, 0.0]])
     vectors = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0]])

@@ -40,6 +40,9 @@ class Trainer:
         self.num_negatives = min(settings.num_negatives or default_num_negatives(self.num_items),
                                  max(self.num_items, 1))
         self.sampler = None if self.full_softmax else AliasSampler(unigram_proposal(counts))
+        # score each distinct drawn item once (sampling.py); False: every draw, as before
+        # session 12 (bench/sampling_speed.py --estimators compares the two)
+        self.distinct_negatives = True
         # ID dropout only makes sense when there is metadata to fall back on
         self.id_dropout = settings.id_dropout if bool((features[:, 0] > 0).any()) else 0.0
         self.numpy_generator = np.random.default_rng(seed)
@@ -77,7 +80,9 @@ class Trainer:
             loss = full_softmax_loss(outputs[valid_out], flat_targets, z, network.bias(rows),
                                      flat_weights)
         else:
-            negatives = self.sampler.draw(self.num_negatives, self.generator)
+            negatives = self.sampler.unique_negatives(self.num_negatives, self.generator) \
+                if self.distinct_negatives else self.sampler.draw(self.num_negatives,
+                                                                  self.generator)
             flat_hard = hard[valid_out]
             pieces = [inputs[valid_in], flat_targets, negatives, flat_hard[flat_hard >= 0]]
             unique, inverse = torch.unique(torch.cat(pieces), return_inverse=True)
@@ -94,7 +99,8 @@ class Trainer:
             loss = sampled_softmax_loss(
                 outputs[valid_out], flat_targets, z[out_pos], bias[out_pos], negatives,
                 z[neg_pos], bias[neg_pos], self.sampler.log_q, flat_weights,
-                flat_hard, z[hard_index], bias[hard_index])
+                flat_hard, z[hard_index], bias[hard_index],
+                draws=self.num_negatives if self.distinct_negatives else None)
         self.sparse_optimizer.zero_grad()
         self.dense_optimizer.zero_grad()
         loss.backward()
