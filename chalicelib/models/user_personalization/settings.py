@@ -59,9 +59,10 @@ V2_DEFAULT_HYPERPARAMETERS = {
     "early_stopping_patience": "6",
     "early_stopping_metric": "ndcg@10",
     # more negatives than v1's floor of 2,048 (sampling.py): on the video games v2 with 8,192
-    # keeps epoch 20 at sampled NDCG@10 0.5632 / HR@10 0.7564 and full-ranking 0.0595,
+    # draws keeps epoch 20 at sampled NDCG@10 0.5615 / HR@10 0.7548 and full-ranking 0.0589,
     # against 0.5561 / 0.7491 / 0.0585 with 2,048 and 0.5541 / 0.7502 / 0.0549 with sqrt(V)
-    # = 152; the cost is ~45% fewer events/s there (bench/README "SASRec's table")
+    # = 152; it trains at 0.38x the events/s of sqrt(V) at 1M items (bench/README "SASRec's
+    # table", session 12)
     "num_negatives": "8192",
 }
 
