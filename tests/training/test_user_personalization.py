@@ -383,3 +383,15 @@ def test_the_numpy_gru_state_is_the_torch_gru_state():
             expected = network.sequence(x[None])[0, -1].numpy()
         np.testing.assert_allclose(network.last_state(x.numpy()), expected, rtol=1e-5,
                                    atol=1e-6)
+
+
+def test_negatives_never_outnumber_the_items(recipe):
+    """Drawn with replacement, more negatives than items would only repeat them: the
+    default floor (2,048) and an explicit count are both capped at the vocabulary."""
+    data = sequential_data(num_users=20)
+    items = len(set(data.interactions.columns["ITEM_ID"]))
+    for negatives in ("auto", "100000"):
+        logs = []
+        recipe.train(data, {**FAST, "softmax": "sampled", "num_negatives": negatives,
+                            "epochs": "1"}, seed=0, log=logs.append)
+        assert any(f"sampled softmax ({items} negatives)" in line for line in logs), logs[:2]
