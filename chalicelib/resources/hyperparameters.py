@@ -102,6 +102,7 @@ KNOBS = {
     "batch_size": integer(1, 65536),
     "num_negatives": integer(0, 1_000_000, "auto"),
     "softmax": Rule("categorical", values=("auto", "full", "sampled"), tunable=False),
+    "negative_sampling_power": continuous(0.0, 1.0),
     "id_dropout": continuous(0.0, 0.95),
     "dropout": continuous(0.0, 0.9),
     "context_dropout": continuous(0.0, 1.0),

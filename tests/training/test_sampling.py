@@ -1,5 +1,6 @@
 """Alias sampler and sampled softmax with log-Q correction."""
 import numpy as np
+import pytest
 import torch
 
 from chalicelib.models.sampling import (AliasSampler, build_alias_table,
@@ -124,3 +125,27 @@ def test_accidental_hits_and_hard_negatives():
                                      vectors[negatives], bias[negatives], log_q, weights,
                                      hard, vectors[hard.clamp_min(0)], bias[hard.clamp_min(0)])
     assert float(with_hard) > float(plain)  # a strong impression negative raises the loss
+
+
+def test_negative_sampling_power_flattens_the_trainers_proposal():
+    """negative_sampling_power p draws negatives from (count + 1)^p: 1 is the unigram
+    proposal, 0 uniform, and the log-Q correction uses the proposal actually drawn from."""
+    from chalicelib.models.user_personalization.network import build_network
+    from chalicelib.models.user_personalization.settings import TrainingSettings
+    from chalicelib.models.user_personalization.trainer import Trainer
+
+    counts = np.array([1000.0, 100.0, 10.0, 0.0] * 1000)
+    proposals = {}
+    for power in ("1.0", "0.5", "0"):
+        settings = TrainingSettings.parse({"softmax": "sampled",
+                                           "negative_sampling_power": power})
+        network = build_network(settings, len(counts), 1, None)
+        trainer = Trainer(network, torch.zeros(len(counts), 1), counts, settings, 0,
+                          lambda _: None)
+        proposals[power] = trainer.sampler.probabilities
+        assert torch.allclose(trainer.sampler.log_q,
+                              torch.log(torch.from_numpy(proposals[power]).float()))
+    ratio = {power: q[0] / q[3] for power, q in proposals.items()}
+    assert ratio["1.0"] == pytest.approx(1001.0)
+    assert ratio["0.5"] == pytest.approx(1001.0 ** 0.5)
+    assert np.allclose(proposals["0"], 1.0 / len(counts))

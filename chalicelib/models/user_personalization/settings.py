@@ -24,6 +24,8 @@ DEFAULT_HYPERPARAMETERS = {
     "learning_rate": "0.005",
     "batch_size": "64",
     "num_negatives": "auto",          # auto = sqrt(V), at least 2,048 (sampling.py)
+    # the proposal negatives are drawn from: (count + 1)^power; 1 = unigram, 0 = uniform
+    "negative_sampling_power": "1.0",
     "softmax": "auto",                # auto | full | sampled
     "id_dropout": "0.2",              # share of items scored from metadata only per step
     "dropout": "0.2",                 # on the GRU's inputs and outputs while training
@@ -93,6 +95,7 @@ class TrainingSettings:
     sequence_model: str = "gru"   # set by the recipe (network.GRU | network.TRANSFORMER)
     context_dropout: float = 0.25   # a default: models saved before it existed still load
     early_stopping_metric: str = "ndcg@10"   # likewise
+    negative_sampling_power: float = 1.0   # likewise
 
     @classmethod
     def parse(cls, hyperparameters: dict[str, str], defaults: dict[str, str] | None = None,
@@ -113,6 +116,8 @@ class TrainingSettings:
             batch_size=max(1, int(float(values["batch_size"]))),
             num_negatives=None if negatives in ("auto", "", "0") else int(float(negatives)),
             softmax=values["softmax"].strip().lower(),
+            negative_sampling_power=min(max(float(values["negative_sampling_power"]), 0.0),
+                                        1.0),
             id_dropout=min(max(float(values["id_dropout"]), 0.0), 0.95),
             dropout=min(max(float(values["dropout"]), 0.0), 0.9),
             context_dropout=min(max(float(values["context_dropout"]), 0.0), 1.0),

@@ -39,7 +39,8 @@ class Trainer:
         # with replacement, more draws than items would only repeat them
         self.num_negatives = min(settings.num_negatives or default_num_negatives(self.num_items),
                                  max(self.num_items, 1))
-        self.sampler = None if self.full_softmax else AliasSampler(unigram_proposal(counts))
+        self.sampler = None if self.full_softmax else AliasSampler(
+            unigram_proposal(counts, power=settings.negative_sampling_power))
         # score each distinct drawn item once (sampling.py); False: every draw, as before
         # session 12 (bench/sampling_speed.py --estimators compares the two)
         self.distinct_negatives = True
