@@ -28,6 +28,16 @@ class JsonError(ValueError):
         self.message = message
 
 
+def encode(value) -> bytes:
+    """Compact JSON bytes: orjson (a fifth of the stdlib encoder's time; UTF-8 rather than
+    \\u escapes, both valid JSON), the stdlib for what orjson refuses (integers beyond 64
+    bits, lone surrogates). Callers leave non-finite floats out: orjson would write null."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:   # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
 def lone_surrogate(text: str) -> int | None:
     """Position of the first lone surrogate in `text` (never valid Unicode), or None.
     A correctly escaped pair ("\\ud83d\\ude00") is decoded into one character by the

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from botocore.model import OperationModel, Shape
 
+from chalicelib import strict_json
 from chalicelib.errors import ServiceError
 from chalicelib.wire.service_models import error_status, service_model
 
@@ -38,8 +39,7 @@ def serialize_result(service: str, operation: OperationModel, result: dict | Non
                      request_id: str) -> HttpResponse:
     shape = operation.output_shape
     body = _shaped(shape, result or {}) if shape is not None else {}
-    return HttpResponse(200, json.dumps(body, separators=(",", ":"),
-                                        allow_nan=False).encode(),
+    return HttpResponse(200, strict_json.encode(body),
                         {"Content-Type": _content_type(service),
                          "x-amzn-RequestId": request_id})
 
